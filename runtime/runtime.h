@@ -1,0 +1,87 @@
+#pragma once
+
+// The runtime seam (DESIGN.md section 2). Node code (metadata, storage, brokers, clients,
+// the demo service) receives a Runtime& and uses nothing else for time, timers, messages,
+// disk or randomness, so the same code runs in the simulator (sim/sim_runtime.h) and as a
+// real process (runtime/asio_runtime.h) without knowing which.
+//
+// Contract every implementation honours:
+// - Callbacks (timers, disk completions, messages) run one at a time on the node's single
+//   thread; never from inside the call that scheduled them.
+// - send() delivers in order on the connection to that peer until the connection breaks;
+//   after a break the sender gets on_connection_broken(peer) once, and the next send opens a
+//   new connection. Messages sent before the break may or may not have arrived.
+// - A disk write is visible to reads once its completion has run, and survives a crash only
+//   after an fsync of that file has completed afterwards.
+// - now() is monotonic per node and counts nanoseconds on that node's own clock.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/inline_function.h"
+
+namespace streamlab {
+
+using Nanos = std::int64_t;
+using NodeId = std::uint32_t;
+using TimerId = std::uint64_t;
+
+inline constexpr NodeId kNoNode = 0xffffffffu;
+
+// Operating errors of disk I/O are values, not exceptions (STYLE.md rule 5).
+enum class IoStatus : std::uint8_t {
+  ok,
+  io_error,   // Latent sector error or device failure: the data could not be read or written.
+  disk_full,  // The write would exceed the device's capacity.
+};
+
+const char* to_string(IoStatus status);
+
+using TimerCallback = InlineFunction<void()>;
+using IoCallback = InlineFunction<void(IoStatus)>;
+using ReadCallback = InlineFunction<void(IoStatus, std::span<const std::uint8_t>)>;
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  virtual NodeId self() const = 0;
+  virtual std::string_view node_name(NodeId id) const = 0;
+  // kNoNode when no node has that name.
+  virtual NodeId node_id(std::string_view name) const = 0;
+  virtual std::size_t node_count() const = 0;
+
+  virtual Nanos now() const = 0;
+  virtual TimerId after(Nanos delay_ns, TimerCallback fn) = 0;
+  // Cancelling a timer that already fired or was cancelled is a no-op.
+  virtual void cancel(TimerId id) = 0;
+
+  virtual void send(NodeId to, std::span<const std::uint8_t> bytes) = 0;
+
+  // Offsets and lengths in bytes. A read past the end returns the bytes that exist.
+  virtual void disk_write(std::string_view file, std::uint64_t offset,
+                          std::span<const std::uint8_t> bytes, IoCallback done) = 0;
+  virtual void disk_fsync(std::string_view file, IoCallback done) = 0;
+  virtual void disk_read(std::string_view file, std::uint64_t offset, std::uint64_t length,
+                         ReadCallback done) = 0;
+  virtual void disk_truncate(std::string_view file, std::uint64_t size_bytes,
+                             IoCallback done) = 0;
+
+  // This node's own stream of the run's seeded randomness.
+  virtual std::uint64_t random() = 0;
+};
+
+// A node is a single-threaded actor. It is constructed with its Runtime; a crash destroys
+// it and a restart constructs a fresh one that must recover from its disk.
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual void on_start() = 0;
+  virtual void on_message(NodeId from, std::span<const std::uint8_t> bytes) = 0;
+  virtual void on_connection_broken(NodeId peer) = 0;
+};
+
+}  // namespace streamlab

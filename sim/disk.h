@@ -1,0 +1,119 @@
+#pragma once
+
+// The simulated disk of one node. Fault model:
+// - A completed write is visible to reads at once (the page cache) but durable only after
+//   a later fsync of that file completes. A crash reverts every unsynced write, newest
+//   first; with torn writes on, the newest unsynced write may survive as a prefix.
+// - Operations are served one at a time in issue order: a write costs 1/IOPS plus
+//   bytes / write bandwidth, a read 1/IOPS plus bytes / read bandwidth, an fsync its
+//   modeled latency; a slow-disk fault multiplies these.
+// - Reads can fail with io_error (latent sector errors) or return a copy with one flipped
+//   bit (bit rot on the read path: the stored bytes stay intact), each with a probability.
+// - A misdirected write lands, with a probability, at another 4 KiB-aligned offset of the
+//   same file while reporting success.
+// - A full disk fails writes that would grow the data beyond capacity with disk_full.
+// - A lying fsync acknowledges without persisting anything (the "fsync off" teaching case).
+// Operations still pending at a crash never complete.
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "sim/kernel.h"
+#include "sim/rng.h"
+#include "sim/topology.h"
+
+namespace streamlab::sim {
+
+struct DiskFaults {
+  double read_error_probability = 0;
+  double corrupt_read_probability = 0;
+  double misdirect_write_probability = 0;
+  std::uint32_t slowdown_factor = 1;
+  bool full = false;
+  bool lying_fsync = false;
+  bool torn_writes_on_crash = false;
+};
+
+struct DiskStats {
+  std::uint64_t writes = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t fsyncs = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t bytes_lost_in_crashes = 0;
+  std::int64_t busy_ns = 0;
+};
+
+class SimDisk {
+ public:
+  SimDisk(Kernel& kernel, std::uint32_t node, const DiskProfile& profile, Rng rng);
+
+  void write(std::string_view file, std::uint64_t offset, std::span<const std::uint8_t> bytes,
+             IoCallback done);
+  void fsync(std::string_view file, IoCallback done);
+  void read(std::string_view file, std::uint64_t offset, std::uint64_t length,
+            ReadCallback done);
+  void truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done);
+
+  // The power goes out: unsynced writes are reverted, pending operations forgotten.
+  void crash();
+
+  DiskFaults& faults() { return faults_; }
+  const DiskStats& stats() const { return stats_; }
+  std::uint64_t used_bytes() const { return used_bytes_; }
+  // What a reader sees now, and what would survive a crash now. For checkers and tests.
+  std::vector<std::uint8_t> contents(std::string_view file) const;
+  std::vector<std::uint8_t> durable_contents(std::string_view file) const;
+  std::vector<std::string> file_names() const;
+
+ private:
+  enum class OpKind : std::uint8_t { write, fsync, read, truncate };
+  struct PendingOp {
+    OpKind kind = OpKind::write;
+    std::string file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    IoStatus status = IoStatus::ok;
+    std::vector<std::uint8_t> bytes;
+    IoCallback io_done;
+    ReadCallback read_done;
+  };
+  // The bytes a write or truncate replaced, so a crash can put them back.
+  struct Undo {
+    std::string file;
+    std::uint64_t offset = 0;
+    std::uint64_t new_length = 0;  // Bytes the operation wrote at offset (0 for truncate).
+    std::uint64_t old_size = 0;
+    std::vector<std::uint8_t> old_bytes;
+    bool truncate = false;
+  };
+
+  std::uint32_t enqueue(PendingOp op, std::int64_t service_ns);
+  void complete(std::uint32_t op_index);
+  void release(std::uint32_t op_index);
+  void apply_write(PendingOp& op);
+  void apply_truncate(PendingOp& op);
+  void finish_read(PendingOp& op);
+  static void revert(std::vector<std::uint8_t>& data, const Undo& undo,
+                     std::uint64_t keep_prefix);
+  std::int64_t transfer_ns(std::uint64_t bytes, std::int64_t bytes_per_s) const;
+
+  Kernel& kernel_;
+  std::uint32_t node_;
+  DiskProfile profile_;
+  Rng rng_;
+  DiskFaults faults_;
+  DiskStats stats_;
+  std::map<std::string, std::vector<std::uint8_t>, std::less<>> files_;
+  std::vector<Undo> undo_;
+  std::uint64_t used_bytes_ = 0;
+  std::int64_t busy_until_ns_ = 0;
+  std::vector<PendingOp> ops_;
+  std::vector<std::uint32_t> free_ops_;
+};
+
+}  // namespace streamlab::sim

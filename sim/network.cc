@@ -1,0 +1,237 @@
+#include "sim/network.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/assert.h"
+
+namespace streamlab::sim {
+
+Network::Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost& host)
+    : kernel_(kernel),
+      topology_(topology),
+      rng_(rng),
+      host_(host),
+      node_count_(static_cast<std::uint32_t>(topology.nodes.size())) {
+  const std::size_t pairs = static_cast<std::size_t>(node_count_) * node_count_;
+  channels_.resize(pairs);
+  blocked_.assign(pairs, 0);
+  clog_ns_.assign(pairs, 0);
+  spike_ns_.assign(node_count_, 0);
+  bandwidth_percent_.assign(node_count_, 100);
+  nic_out_free_ns_.assign(node_count_, 0);
+  nic_in_free_ns_.assign(node_count_, 0);
+  bytes_sent_by_.assign(node_count_, 0);
+  down_.assign(node_count_, false);
+  core_free_ns_.resize(node_count_);
+  for (std::uint32_t n = 0; n < node_count_; ++n) {
+    const std::uint32_t cores = topology.nodes[n].hardware.cpu.cores;
+    SL_ASSERT(cores > 0);
+    core_free_ns_[n].assign(cores, 0);
+  }
+}
+
+std::int64_t Network::base_latency_ns(std::uint32_t from, std::uint32_t to) const {
+  const NodeSpec& a = topology_.nodes[from];
+  const NodeSpec& b = topology_.nodes[to];
+  std::int64_t base = 0;
+  if (from != to) {
+    const LatencyProfile& lat = topology_.latency;
+    if (a.zone == b.zone) {
+      base = lat.within_zone_ns;
+    } else if (topology_.zones[a.zone].region == topology_.zones[b.zone].region) {
+      base = lat.across_zones_ns;
+    } else {
+      base = lat.across_regions_ns;
+    }
+  }
+  return base + clog_ns_[pair(from, to)] + spike_ns_[from] + spike_ns_[to];
+}
+
+std::int64_t Network::jitter_ns(std::int64_t base_ns) {
+  const Jitter& j = topology_.latency.jitter;
+  switch (j.kind) {
+    case Jitter::Kind::none:
+      return 0;
+    case Jitter::Kind::lognormal:
+      return std::llround(static_cast<double>(base_ns) * (rng_.lognormal(0, j.sigma) - 1.0));
+    case Jitter::Kind::exponential:
+      return std::llround(rng_.exponential(static_cast<double>(j.mean_ns)));
+    case Jitter::Kind::uniform:
+      return rng_.uniform_i64(j.low_ns, j.high_ns);
+  }
+  return 0;
+}
+
+std::int64_t Network::serialization_ns(std::uint32_t node, std::uint64_t bytes) const {
+  const std::int64_t bandwidth =
+      topology_.nodes[node].hardware.nic_bytes_per_s * bandwidth_percent_[node] / 100;
+  SL_ASSERT(bandwidth > 0);
+  const auto ns = (static_cast<unsigned __int128>(bytes) * 1'000'000'000 + bandwidth - 1) /
+                  static_cast<unsigned __int128>(bandwidth);
+  return static_cast<std::int64_t>(ns);
+}
+
+std::int64_t Network::cpu_ready_ns(std::uint32_t node, std::int64_t arrival_ns,
+                                   std::uint64_t bytes) {
+  const CpuProfile& cpu = topology_.nodes[node].hardware.cpu;
+  const std::int64_t cost =
+      cpu.message_cost_ns + static_cast<std::int64_t>(bytes) * cpu.byte_cost_ps / 1000;
+  auto& cores = core_free_ns_[node];
+  auto core = std::min_element(cores.begin(), cores.end());
+  const std::int64_t done = std::max(arrival_ns, *core) + cost;
+  *core = done;
+  return done;
+}
+
+std::uint32_t Network::acquire_buffer(std::span<const std::uint8_t> bytes) {
+  std::uint32_t index;
+  if (!free_buffers_.empty()) {
+    index = free_buffers_.back();
+    free_buffers_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(buffers_.size());
+    buffers_.emplace_back();
+  }
+  buffers_[index].assign(bytes.begin(), bytes.end());
+  return index;
+}
+
+void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes) {
+  SL_ASSERT(from < node_count_);
+  SL_ASSERT(to < node_count_);
+  ++stats_.messages_sent;
+  stats_.bytes_sent += bytes.size();
+  bytes_sent_by_[from] += bytes.size();
+  channels_[pair(from, to)].connected = true;
+  if (blocked(from, to) || down_[to]) {
+    ++stats_.messages_dropped;
+    break_channel(from, to, /*notify_sender=*/true);
+    return;
+  }
+  const std::int64_t now = kernel_.now();
+  const std::int64_t egress_start = std::max(now, nic_out_free_ns_[from]);
+  const std::int64_t egress_done = egress_start + serialization_ns(from, bytes.size());
+  nic_out_free_ns_[from] = egress_done;
+  const std::int64_t base = base_latency_ns(from, to);
+  const std::int64_t flight = std::max<std::int64_t>(0, base + jitter_ns(base));
+  const std::int64_t arrival = egress_done + flight;
+  const std::int64_t ingress_done =
+      std::max(arrival, nic_in_free_ns_[to] + serialization_ns(to, bytes.size()));
+  nic_in_free_ns_[to] = ingress_done;
+  Channel& channel = channels_[pair(from, to)];
+  const std::int64_t ready = std::max(cpu_ready_ns(to, ingress_done, bytes.size()),
+                                      channel.last_delivery_ns);
+  channel.last_delivery_ns = ready;
+  const std::uint32_t epoch = channel.epoch;
+  const std::uint32_t buffer = acquire_buffer(bytes);
+  kernel_.schedule_at(ready, to, EventKind::message,
+                      [this, from, to, epoch, buffer] { arrive(from, to, epoch, buffer); });
+}
+
+void Network::arrive(std::uint32_t from, std::uint32_t to, std::uint32_t epoch,
+                     std::uint32_t buffer) {
+  if (channels_[pair(from, to)].epoch != epoch) {
+    ++stats_.messages_dropped;
+  } else if (blocked(from, to)) {
+    ++stats_.messages_dropped;
+    break_channel(from, to, /*notify_sender=*/true);
+  } else {
+    ++stats_.messages_delivered;
+    host_.deliver(from, to, buffers_[buffer]);
+  }
+  free_buffers_.push_back(buffer);
+}
+
+void Network::break_channel(std::uint32_t from, std::uint32_t to, bool notify_sender) {
+  Channel& channel = channels_[pair(from, to)];
+  ++channel.epoch;
+  const bool was_connected = channel.connected;
+  channel.connected = false;
+  if (!notify_sender || !was_connected || channel.notify_pending) return;
+  channel.notify_pending = true;
+  kernel_.schedule_after(topology_.break_detection_ns, from, EventKind::connection_broken,
+                         [this, from, to] {
+                           channels_[pair(from, to)].notify_pending = false;
+                           host_.connection_broken(from, to);
+                         });
+}
+
+void Network::apply(const PairFault& fault, int sign) {
+  for (const std::uint32_t a : fault.from) {
+    for (const std::uint32_t b : fault.to) {
+      if (a == b) continue;
+      for (const std::size_t p : {pair(a, b), pair(b, a)}) {
+        if (p == pair(b, a) && !fault.symmetric) continue;
+        if (fault.is_clog) {
+          clog_ns_[p] += sign * fault.extra_ns;
+        } else {
+          SL_ASSERT(sign > 0 || blocked_[p] > 0);
+          blocked_[p] = static_cast<std::uint16_t>(blocked_[p] + sign);
+        }
+      }
+    }
+  }
+}
+
+FaultHandle Network::partition(const std::vector<std::uint32_t>& from,
+                               const std::vector<std::uint32_t>& to, bool one_way) {
+  const FaultHandle handle = next_handle_++;
+  PairFault& fault = faults_[handle];
+  fault = PairFault{from, to, !one_way, false, 0};
+  apply(fault, +1);
+  return handle;
+}
+
+FaultHandle Network::clog(const std::vector<std::uint32_t>& from,
+                          const std::vector<std::uint32_t>& to, std::int64_t extra_ns) {
+  SL_ASSERT(extra_ns >= 0);
+  const FaultHandle handle = next_handle_++;
+  PairFault& fault = faults_[handle];
+  fault = PairFault{from, to, true, true, extra_ns};
+  apply(fault, +1);
+  return handle;
+}
+
+void Network::remove(FaultHandle handle) {
+  const auto it = faults_.find(handle);
+  if (it == faults_.end()) return;  // Already lifted by heal_all().
+  apply(it->second, -1);
+  faults_.erase(it);
+}
+
+void Network::set_latency_spike(std::uint32_t node, std::int64_t extra_ns) {
+  SL_ASSERT(extra_ns >= 0);
+  spike_ns_[node] = extra_ns;
+}
+
+void Network::set_bandwidth_percent(std::uint32_t node, std::uint32_t percent) {
+  SL_ASSERT(percent > 0 && percent <= 100);
+  bandwidth_percent_[node] = percent;
+}
+
+void Network::reset_connection(std::uint32_t a, std::uint32_t b) {
+  break_channel(a, b, /*notify_sender=*/true);
+  break_channel(b, a, /*notify_sender=*/true);
+}
+
+void Network::node_crashed(std::uint32_t node) {
+  down_[node] = true;
+  for (std::uint32_t peer = 0; peer < node_count_; ++peer) {
+    if (peer == node) continue;
+    Channel& out = channels_[pair(node, peer)];
+    ++out.epoch;
+    out.connected = false;
+    out.notify_pending = false;  // Its notification died with the crashed incarnation.
+    break_channel(peer, node, /*notify_sender=*/true);
+  }
+  nic_out_free_ns_[node] = kernel_.now();
+}
+
+void Network::heal_all() {
+  while (!faults_.empty()) remove(faults_.begin()->first);
+  std::fill(spike_ns_.begin(), spike_ns_.end(), 0);
+  std::fill(bandwidth_percent_.begin(), bandwidth_percent_.end(), 100);
+}
+
+}  // namespace streamlab::sim

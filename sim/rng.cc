@@ -1,0 +1,117 @@
+#include "sim/rng.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/assert.h"
+
+namespace streamlab::sim {
+
+namespace {
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Rng::Rng(std::uint64_t seed) : seed_(seed) {
+  std::uint64_t state = seed;
+  for (auto& word : s_) word = splitmix64(state);
+}
+
+Rng Rng::fork(std::uint64_t stream) const {
+  std::uint64_t state = seed_ ^ (stream * 0xd1b54a32d192ed03ULL);
+  return Rng(splitmix64(state));
+}
+
+std::uint64_t Rng::next_u64() {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+std::uint64_t Rng::uniform_u64(std::uint64_t bound) {
+  SL_ASSERT(bound > 0);
+  unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * bound;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < bound) {
+    const std::uint64_t threshold = (0 - bound) % bound;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(next_u64()) * bound;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
+std::int64_t Rng::uniform_i64(std::int64_t lo, std::int64_t hi) {
+  SL_ASSERT(lo <= hi);
+  const auto span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+  if (span == UINT64_MAX) return static_cast<std::int64_t>(next_u64());
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + uniform_u64(span + 1));
+}
+
+double Rng::uniform_01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+bool Rng::chance(double probability) {
+  if (probability <= 0) return false;
+  if (probability >= 1) return true;
+  return uniform_01() < probability;
+}
+
+double Rng::exponential(double mean) {
+  SL_ASSERT(mean >= 0);
+  // 1 - u lies in (0, 1], so the log is finite.
+  return -mean * std::log(1.0 - uniform_01());
+}
+
+double Rng::normal(double mean, double stddev) {
+  SL_ASSERT(stddev >= 0);
+  // Box-Muller, one value per call: simpler to keep deterministic than a cached pair.
+  const double u1 = 1.0 - uniform_01();
+  const double u2 = uniform_01();
+  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return mean + stddev * z;
+}
+
+double Rng::lognormal(double mu, double sigma) { return std::exp(normal(mu, sigma)); }
+
+double Rng::pareto(double scale, double shape) {
+  SL_ASSERT(scale > 0);
+  SL_ASSERT(shape > 0);
+  return scale / std::pow(1.0 - uniform_01(), 1.0 / shape);
+}
+
+Zipf::Zipf(std::uint64_t n, double exponent) {
+  SL_ASSERT(n > 0);
+  SL_ASSERT(exponent >= 0);
+  cdf_.resize(n);
+  double sum = 0;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    sum += 1.0 / std::pow(static_cast<double>(k + 1), exponent);
+    cdf_[k] = sum;
+  }
+  for (auto& c : cdf_) c /= sum;
+  cdf_.back() = 1.0;
+}
+
+std::uint64_t Zipf::sample(Rng& rng) const {
+  const double u = rng.uniform_01();
+  const auto it = std::upper_bound(cdf_.begin(), cdf_.end(), u);
+  return static_cast<std::uint64_t>(std::min<std::ptrdiff_t>(it - cdf_.begin(),
+                                                             cdf_.size() - 1));
+}
+
+}  // namespace streamlab::sim

@@ -1,0 +1,80 @@
+#pragma once
+
+// The simulated world's shape: regions > zones > nodes, each node with a hardware profile
+// and a clock. Plain data, filled by the scenario loader and validated there; sim/ asserts
+// only what would corrupt the simulation.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace streamlab::sim {
+
+// CPU: `cores` servers; handling a message of B bytes costs
+// message_cost_ns + B * byte_cost_ps / 1000 of one core's time.
+struct CpuProfile {
+  std::uint32_t cores = 8;
+  std::int64_t message_cost_ns = 2'000;
+  std::int64_t byte_cost_ps = 100;
+};
+
+struct DiskProfile {
+  std::int64_t write_bytes_per_s = 330'000'000;
+  std::int64_t read_bytes_per_s = 500'000'000;
+  std::int64_t iops = 50'000;
+  std::int64_t fsync_latency_ns = 150'000;
+  std::int64_t capacity_bytes = 100'000'000'000;
+};
+
+struct HardwareProfile {
+  std::string name = "default";
+  CpuProfile cpu;
+  std::int64_t nic_bytes_per_s = 25'000'000'000 / 8;
+  DiskProfile disk;
+};
+
+struct Jitter {
+  enum class Kind : std::uint8_t { none, lognormal, exponential, uniform };
+  Kind kind = Kind::none;
+  double sigma = 0;         // lognormal: the base latency is multiplied by exp(N(0, sigma)).
+  std::int64_t mean_ns = 0;  // exponential: added, with this mean.
+  std::int64_t low_ns = 0;   // uniform: added, in [low, high].
+  std::int64_t high_ns = 0;
+};
+
+struct LatencyProfile {
+  std::int64_t within_zone_ns = 200'000;
+  std::int64_t across_zones_ns = 1'500'000;
+  std::int64_t across_regions_ns = 30'000'000;
+  Jitter jitter;
+};
+
+struct NodeSpec {
+  std::string name;
+  std::string role;
+  std::uint32_t zone = 0;
+  HardwareProfile hardware;
+  std::int64_t clock_offset_ns = 0;
+  std::int64_t clock_drift_ppm = 0;
+};
+
+struct ZoneSpec {
+  std::string name;
+  std::uint32_t region = 0;
+};
+
+struct RegionSpec {
+  std::string name;
+};
+
+struct Topology {
+  std::vector<RegionSpec> regions;
+  std::vector<ZoneSpec> zones;
+  std::vector<NodeSpec> nodes;
+  LatencyProfile latency;
+  // How long after a connection breaks the sender learns of it (a TCP keepalive or
+  // write timeout in the real world).
+  std::int64_t break_detection_ns = 200'000'000;
+};
+
+}  // namespace streamlab::sim

@@ -1,0 +1,82 @@
+#pragma once
+
+// A simulated cluster: the kernel, the topology, the network, one disk per node, and the
+// node actors with their process faults (crash, restart, pause, clock jump). It owns
+// everything of one simulation, so two worlds can live in one process.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "sim/disk.h"
+#include "sim/kernel.h"
+#include "sim/network.h"
+#include "sim/sim_runtime.h"
+#include "sim/topology.h"
+
+namespace streamlab::sim {
+
+using NodeFactory = std::function<std::unique_ptr<Node>(Runtime&)>;
+
+enum class NodeState : std::uint8_t { idle, up, crashed };
+
+class World final : public NetworkHost {
+ public:
+  World(Topology topology, std::uint64_t seed);
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+  ~World() override;
+
+  Kernel& kernel() { return kernel_; }
+  const Kernel& kernel() const { return kernel_; }
+  Network& network() { return *network_; }
+  const Topology& topology() const { return topology_; }
+  std::uint32_t node_count() const { return static_cast<std::uint32_t>(nodes_.size()); }
+  std::uint32_t node_id(std::string_view name) const;  // kNoNode if absent.
+  std::vector<std::uint32_t> nodes_in_zone(std::uint32_t zone) const;
+  SimDisk& disk(std::uint32_t node) { return *nodes_[node].disk; }
+  SimRuntime& runtime(std::uint32_t node) { return *nodes_[node].runtime; }
+  Node* actor(std::uint32_t node) { return nodes_[node].actor.get(); }
+  NodeState state(std::uint32_t node) const { return nodes_[node].state; }
+  bool paused(std::uint32_t node) const { return kernel_.paused(node); }
+
+  // The factory builds the node's actor at start and at every restart.
+  void set_factory(std::uint32_t node, NodeFactory factory);
+  // Builds every node that has a factory and schedules its on_start at the current time.
+  void start();
+  void run_until(std::int64_t time_ns) { kernel_.run_until(time_ns); }
+
+  // Process faults.
+  void crash(std::uint32_t node);
+  void restart(std::uint32_t node);
+  void pause(std::uint32_t node, std::int64_t duration_ns);
+  void jump_clock(std::uint32_t node, std::int64_t delta_ns);
+
+  // NetworkHost.
+  void deliver(std::uint32_t from, std::uint32_t to,
+               std::span<const std::uint8_t> bytes) override;
+  void connection_broken(std::uint32_t node, std::uint32_t peer) override;
+
+ private:
+  struct NodeSlot {
+    NodeFactory factory;
+    std::unique_ptr<SimDisk> disk;
+    std::unique_ptr<SimRuntime> runtime;
+    std::unique_ptr<Node> actor;
+    NodeState state = NodeState::idle;
+  };
+
+  void boot(std::uint32_t node);
+
+  Topology topology_;
+  Kernel kernel_;
+  std::unique_ptr<Network> network_;
+  std::vector<NodeSlot> nodes_;
+  std::map<std::string, std::uint32_t, std::less<>> ids_;
+};
+
+}  // namespace streamlab::sim

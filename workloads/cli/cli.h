@@ -1,0 +1,56 @@
+#pragma once
+
+// The `streamlab` command line: shared pieces of its commands.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "workloads/scenario_config.h"
+#include "workloads/scenario_runner.h"
+
+namespace streamlab::cli {
+using workloads::ScenarioConfig;
+}
+
+namespace streamlab::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitExpectationFailed = 1,
+  kExitBadInput = 2,
+  kExitNondeterministic = 3,
+};
+
+// Arguments after the command name: positionals and --flags (with or without values).
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;  // "--seed" -> "7"; valueless flags -> "".
+  bool help = false;
+};
+
+// Parses argv; flags in `with_value` take the next argument (or "=value"). Unknown flags
+// are an error naming them.
+std::optional<Args> parse_args(int argc, char** argv, const std::vector<std::string>& with_value,
+                               const std::vector<std::string>& without_value,
+                               std::string* error);
+// Strict unsigned parse of a flag value; false on junk.
+bool parse_u64(const std::string& text, std::uint64_t* out);
+
+int usage_error(const std::string& command, const std::string& message, const char* usage);
+
+std::string hex64(std::uint64_t v);
+std::string scenario_dir();
+std::string reproduce_command(const std::string& path, std::uint64_t seed);
+void print_summary(const ScenarioConfig& config, const workloads::RunResult& result,
+                   const std::string& path);
+std::string result_json(const ScenarioConfig& config, const workloads::RunResult& result);
+bool write_file(const std::string& path, const std::string& contents, std::string* error);
+
+int cmd_run(int argc, char** argv);
+int cmd_explore(int argc, char** argv);
+int cmd_list(int argc, char** argv);
+
+}  // namespace streamlab::cli

@@ -1,0 +1,175 @@
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "workloads/cli/cli.h"
+#include "workloads/cli/json_writer.h"
+
+namespace streamlab::cli {
+
+std::optional<Args> parse_args(int argc, char** argv, const std::vector<std::string>& with_value,
+                               const std::vector<std::string>& without_value,
+                               std::string* error) {
+  Args args;
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      args.help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      args.positional.push_back(arg);
+      continue;
+    }
+    std::string value;
+    bool has_inline_value = false;
+    if (const auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline_value = true;
+    }
+    if (has(with_value, arg)) {
+      if (!has_inline_value) {
+        if (i + 1 >= argc) {
+          *error = arg + " needs a value";
+          return std::nullopt;
+        }
+        value = argv[++i];
+      }
+      args.flags[arg] = value;
+    } else if (has(without_value, arg) && !has_inline_value) {
+      args.flags[arg] = "";
+    } else {
+      *error = "unknown option " + arg;
+      return std::nullopt;
+    }
+  }
+  return args;
+}
+
+bool parse_u64(const std::string& text, std::uint64_t* out) {
+  if (text.empty() || text.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  *out = v;
+  return true;
+}
+
+int usage_error(const std::string& command, const std::string& message, const char* usage) {
+  std::fprintf(stderr, "streamlab %s: %s\n\n%s", command.c_str(), message.c_str(), usage);
+  return kExitBadInput;
+}
+
+std::string hex64(std::uint64_t v) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%016" PRIx64, v);
+  return buffer;
+}
+
+std::string scenario_dir() {
+  if (const char* env = std::getenv("STREAMLAB_SCENARIO_DIR")) return env;
+  return STREAMLAB_SCENARIO_DIR;
+}
+
+std::string reproduce_command(const std::string& path, std::uint64_t seed) {
+  return "streamlab run " + path + " --seed " + std::to_string(seed);
+}
+
+bool write_file(const std::string& path, const std::string& contents, std::string* error) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out << contents;
+  if (!out) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+double metric(const workloads::RunResult& r, const char* name) {
+  const auto it = r.check.metrics.find(name);
+  return it == r.check.metrics.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+void print_summary(const ScenarioConfig& config, const workloads::RunResult& r,
+                   const std::string& path) {
+  const double sim_s = static_cast<double>(r.sim_time_ns) / 1e9;
+  std::printf("scenario   %s (%s)\n", config.name.c_str(), path.c_str());
+  std::printf("seed       %" PRIu64 "   trace %s\n", r.seed, hex64(r.trace_hash).c_str());
+  std::printf("time       %.3f s simulated in %.3f s wall (%.0fx), %" PRIu64 " events\n", sim_s,
+              r.wall_time_s, r.wall_time_s > 0 ? sim_s / r.wall_time_s : 0.0, r.events);
+  std::printf("faults     %.0f injected\n", metric(r, "faults_injected"));
+  std::printf("ops        %.0f invoked: %.0f ok, %.0f fail, %.0f info, %.0f pending;"
+              " %.1f ok/s\n",
+              metric(r, "ops_invoked"), metric(r, "ops_ok"), metric(r, "ops_fail"),
+              metric(r, "ops_info"), metric(r, "ops_pending"), metric(r, "throughput_ok_per_s"));
+  std::printf("latency    add p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
+              metric(r, "add_latency_ms_p50"), metric(r, "add_latency_ms_p99"),
+              metric(r, "add_latency_ms_p999"), metric(r, "add_latency_ms_max"));
+  if (r.check.anomalies.empty()) {
+    std::printf("anomalies  none\n");
+  } else {
+    for (const auto& [name, count] : r.check.anomalies) {
+      std::printf("anomaly    %s x%" PRIu64 ", first: %s\n", name.c_str(), count,
+                  r.check.examples.at(name).c_str());
+    }
+  }
+  if (r.expectations_met) {
+    std::printf("expect     met (%zu expectations)\n", config.expectations.size());
+  } else {
+    for (const std::string& f : r.failed_expectations) std::printf("FAILED     %s\n", f.c_str());
+  }
+  std::printf("reproduce  %s\n", reproduce_command(path, r.seed).c_str());
+}
+
+std::string result_json(const ScenarioConfig& config, const workloads::RunResult& r) {
+  JsonWriter j;
+  j.begin_object();
+  j.key("scenario").value(config.name);
+  j.key("seed").value(r.seed);
+  j.key("trace_hash").value(hex64(r.trace_hash));
+  j.key("sim_time_ns").value(r.sim_time_ns);
+  j.key("events").value(r.events);
+  j.key("wall_time_s").value(r.wall_time_s);
+  j.key("anomalies").begin_object();
+  for (const auto& [name, count] : r.check.anomalies) j.key(name).value(count);
+  j.end_object();
+  j.key("examples").begin_object();
+  for (const auto& [name, text] : r.check.examples) j.key(name).value(text);
+  j.end_object();
+  j.key("expectations").begin_object();
+  j.key("met").value(r.expectations_met);
+  j.key("failed").begin_array();
+  for (const std::string& f : r.failed_expectations) j.value(f);
+  j.end_array();
+  j.end_object();
+  j.key("metrics").begin_object();
+  for (const auto& [name, v] : r.check.metrics) j.key(name).value(v);
+  j.end_object();
+  j.key("faults").begin_array();
+  for (const auto& f : r.fault_log) {
+    j.begin_object();
+    j.key("time_ns").value(f.time_ns);
+    j.key("action").value(f.lifted ? "lifted" : "injected");
+    j.key("fault").value(f.text);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace streamlab::cli

@@ -1,0 +1,127 @@
+#include <cinttypes>
+#include <cstdio>
+#include <vector>
+
+#include "sim/kernel.h"
+#include "workloads/cli/cli.h"
+#include "workloads/scenario_loader.h"
+
+namespace streamlab::cli {
+
+namespace {
+
+constexpr const char* kRunUsage = R"(usage: streamlab run FILE [--seed N] [--json OUT] [--check-determinism]
+
+Runs the scenario FILE once and prints a summary: trace hash, simulated and wall time,
+operations, latency, anomalies found, and whether every expectation was met.
+
+  --seed N               use seed N instead of the scenario's own
+  --json OUT             also write the result as JSON to OUT
+  --check-determinism    run twice and compare every event; on a difference name the
+                         first divergent event and exit 3
+
+exit codes: 0 expectations met, 1 an expectation failed, 2 bad input, 3 not deterministic
+)";
+
+// Events kept per run for naming the first divergence; beyond this only hashes compare.
+constexpr std::size_t kMaxRecordedEvents = 20'000'000;
+
+std::string node_label(const ScenarioConfig& config, std::uint32_t node) {
+  if (node == sim::kKernelNode) return "(kernel)";
+  return config.topology.nodes[node].name;
+}
+
+std::string describe(const ScenarioConfig& config, const sim::EventRecord& e) {
+  char buffer[160];
+  std::snprintf(buffer, sizeof buffer, "event %" PRIu64 " at %.9f s on %s, kind %s", e.index,
+                static_cast<double>(e.time_ns) / 1e9, node_label(config, e.node).c_str(),
+                sim::to_string(e.kind));
+  return buffer;
+}
+
+// Runs the scenario a second time, comparing each event with the first run's record.
+// Returns true when both runs are identical.
+bool check_determinism(const ScenarioConfig& config, std::uint64_t seed,
+                       const std::vector<sim::EventRecord>& first,
+                       const workloads::RunResult& first_result) {
+  bool diverged = false;
+  sim::EventRecord mine{};
+  sim::EventRecord theirs{};
+  workloads::RunOptions options;
+  options.seed = seed;
+  options.observer = [&](const sim::EventRecord& e) {
+    if (diverged || e.index >= first.size()) return;
+    if (first[e.index].trace_hash != e.trace_hash) {
+      diverged = true;
+      mine = e;
+      theirs = first[e.index];
+    }
+  };
+  const workloads::RunResult second = workloads::run_scenario(config, options);
+  if (!diverged && second.trace_hash == first_result.trace_hash &&
+      second.events == first_result.events) {
+    std::printf("determinism: both runs executed %" PRIu64 " events with trace %s\n",
+                second.events, hex64(second.trace_hash).c_str());
+    return true;
+  }
+  std::fprintf(stderr, "NOT DETERMINISTIC: run 1 trace %s (%" PRIu64 " events), run 2 trace %s"
+               " (%" PRIu64 " events)\n",
+               hex64(first_result.trace_hash).c_str(), first_result.events,
+               hex64(second.trace_hash).c_str(), second.events);
+  if (diverged) {
+    std::fprintf(stderr, "first divergent event: index %" PRIu64 "\n  run 1: %s\n  run 2: %s\n",
+                 mine.index, describe(config, theirs).c_str(), describe(config, mine).c_str());
+  } else {
+    std::fprintf(stderr, "the runs agree on the first %zu events; they differ after them\n",
+                 first.size());
+  }
+  return false;
+}
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  std::string error;
+  const auto args = parse_args(argc, argv, {"--seed", "--json"}, {"--check-determinism"}, &error);
+  if (!args) return usage_error("run", error, kRunUsage);
+  if (args->help) {
+    std::fputs(kRunUsage, stdout);
+    return kExitOk;
+  }
+  if (args->positional.size() != 1) {
+    return usage_error("run", "expected exactly one scenario FILE", kRunUsage);
+  }
+  std::uint64_t seed = 0;
+  if (args->flags.count("--seed") &&
+      (!parse_u64(args->flags.at("--seed"), &seed) || seed == 0)) {
+    return usage_error("run", "--seed needs a positive integer", kRunUsage);
+  }
+  const std::string& path = args->positional[0];
+  const auto config = workloads::load_scenario(path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().c_str());
+    return kExitBadInput;
+  }
+  const bool determinism = args->flags.count("--check-determinism") > 0;
+  std::vector<sim::EventRecord> events;
+  workloads::RunOptions options;
+  options.seed = seed;
+  if (determinism) {
+    options.observer = [&events](const sim::EventRecord& e) {
+      if (events.size() < kMaxRecordedEvents) events.push_back(e);
+    };
+  }
+  const workloads::RunResult result = workloads::run_scenario(config.value(), options);
+  print_summary(config.value(), result, path);
+  if (args->flags.count("--json") &&
+      !write_file(args->flags.at("--json"), result_json(config.value(), result), &error)) {
+    std::fprintf(stderr, "streamlab run: %s\n", error.c_str());
+    return kExitBadInput;
+  }
+  if (determinism && !check_determinism(config.value(), result.seed, events, result)) {
+    return kExitNondeterministic;
+  }
+  return result.expectations_met ? kExitOk : kExitExpectationFailed;
+}
+
+}  // namespace streamlab::cli

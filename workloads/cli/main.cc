@@ -1,0 +1,42 @@
+// streamlab: run, explore and list scenarios of the deterministic streaming workbench.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "workloads/cli/cli.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(streamlab: a deterministic simulator that runs the real code of a streaming system.
+
+usage: streamlab COMMAND [ARGS]
+
+commands:
+  run FILE [--seed N] [--json OUT] [--check-determinism]
+                        run one scenario with one seed and judge it
+  explore FILE --seeds A..B [--jobs J] [--shard I/N] [--json OUT]
+                        run many seeds in parallel; list the seeds that fail
+  list                  list the scenarios shipped in workloads/scenarios/
+
+`streamlab COMMAND --help` describes a command.
+exit codes: 0 expectations met, 1 an expectation failed, 2 bad input or usage,
+            3 the run is not deterministic (--check-determinism)
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace streamlab::cli;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitBadInput : kExitOk;
+  }
+  const std::string command = argv[1];
+  if (command == "run") return cmd_run(argc - 2, argv + 2);
+  if (command == "explore") return cmd_explore(argc - 2, argv + 2);
+  if (command == "list") return cmd_list(argc - 2, argv + 2);
+  std::fprintf(stderr, "streamlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+  return kExitBadInput;
+}

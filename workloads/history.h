@@ -1,0 +1,45 @@
+#pragma once
+
+// The client history, Jepsen-style: every operation is recorded when invoked and again
+// when it completes as ok (it happened), fail (it certainly did not happen) or info (the
+// client cannot know). Checkers judge only this and the final state of the logs.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace streamlab::workloads {
+
+enum class OpType : std::uint8_t { invoke, ok, fail, info };
+
+const char* to_string(OpType type);
+
+struct Op {
+  std::int64_t time_ns = 0;
+  std::uint32_t process = 0;  // The client node.
+  OpType type = OpType::invoke;
+  std::uint64_t request_id = 0;
+  std::int64_t amount = 0;
+  std::int64_t value = 0;  // ok: the counter after this add.
+  std::string error;       // fail / info: why.
+};
+
+class History {
+ public:
+  // The clock stamps every op: the kernel's true time in simulation, not a node's clock,
+  // so ops of different clients are comparable.
+  explicit History(std::function<std::int64_t()> clock) : clock_(std::move(clock)) {}
+
+  void record(Op op) {
+    op.time_ns = clock_();
+    ops_.push_back(std::move(op));
+  }
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::function<std::int64_t()> clock_;
+  std::vector<Op> ops_;
+};
+
+}  // namespace streamlab::workloads

@@ -1,0 +1,85 @@
+#include "workloads/load_context.h"
+
+#include "workloads/units.h"
+
+namespace streamlab::workloads {
+
+using google::protobuf::FieldDescriptor;
+
+int Place::at(const char* field, int index) const {
+  const FieldDescriptor* fd = message->GetDescriptor()->FindFieldByName(field);
+  SL_ASSERT_MSG(fd != nullptr, field);
+  if (tree == nullptr) return line;
+  const auto location = tree->GetLocation(fd, fd->is_repeated() ? index : -1);
+  return location.line >= 0 ? location.line : line;
+}
+
+Place Place::nested(const char* field, const google::protobuf::Message& child, int index) const {
+  const FieldDescriptor* fd = message->GetDescriptor()->FindFieldByName(field);
+  SL_ASSERT_MSG(fd != nullptr, field);
+  const int child_index = fd->is_repeated() ? index : -1;
+  Place p;
+  p.message = &child;
+  p.tree = tree == nullptr ? nullptr : tree->GetTreeForNested(fd, child_index);
+  p.line = at(field, index);
+  return p;
+}
+
+std::string LoadContext::joined_errors() const {
+  std::string all;
+  for (const std::string& e : errors_) {
+    if (!all.empty()) all += "\n";
+    all += e;
+  }
+  return all;
+}
+
+std::int64_t LoadContext::duration(const std::string& text, int line, const char* field,
+                                   std::int64_t fallback, bool allow_negative) {
+  if (text.empty()) return fallback;
+  return take(parse_duration_ns(text, allow_negative), line, field, fallback);
+}
+
+std::int64_t LoadContext::bytes(const std::string& text, int line, const char* field,
+                                std::int64_t fallback) {
+  if (text.empty()) return fallback;
+  return take(parse_bytes(text), line, field, fallback);
+}
+
+std::int64_t LoadContext::bandwidth(const std::string& text, int line, const char* field,
+                                    std::int64_t fallback) {
+  if (text.empty()) return fallback;
+  return take(parse_bandwidth(text), line, field, fallback);
+}
+
+double LoadContext::rate(const std::string& text, int line, const char* field, double fallback) {
+  if (text.empty()) return fallback;
+  return take(parse_rate_per_s(text), line, field, fallback);
+}
+
+std::int64_t LoadContext::picoseconds(const std::string& text, int line, const char* field,
+                                      std::int64_t fallback) {
+  if (text.empty()) return fallback;
+  return take(parse_picoseconds(text), line, field, fallback);
+}
+
+std::vector<std::uint32_t> LoadContext::nodes(
+    const google::protobuf::RepeatedPtrField<std::string>& names, const Place& place,
+    const char* field, bool required) {
+  std::vector<std::uint32_t> ids;
+  if (names.empty() && required) {
+    error(place.line, std::string("missing '") + field + "': name at least one node");
+  }
+  for (int i = 0; i < names.size(); ++i) {
+    const auto it = node_ids.find(names[i]);
+    if (it == node_ids.end()) {
+      error(place.at(field, i), std::string(field) + ": no node named \"" + names[i] +
+                                    "\" in the topology");
+      continue;
+    }
+    ids.push_back(it->second);
+  }
+  return ids;
+}
+
+}  // namespace streamlab::workloads

@@ -1,0 +1,19 @@
+#pragma once
+
+// The scenario loader's sections, each filling its part of the ScenarioConfig and
+// reporting problems to the LoadContext.
+
+#include "workloads/load_context.h"
+#include "workloads/scenario.pb.h"
+#include "workloads/scenario_config.h"
+
+namespace streamlab::workloads {
+
+void load_topology(const scenario::Topology& in, const Place& place, LoadContext& ctx,
+                   sim::Topology* out);
+void load_faults(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
+                 ScenarioConfig* out);
+void load_swarm(const scenario::Swarm& in, const Place& place, LoadContext& ctx,
+                ScenarioConfig* out);
+
+}  // namespace streamlab::workloads

@@ -1,0 +1,54 @@
+#pragma once
+
+// A scenario after loading: plain data with names resolved to node and zone ids, every
+// quantity in integer units, every value checked. Nothing runs on a half-read scenario,
+// so anything holding a ScenarioConfig can trust it.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "broker/demo/counter_server.h"
+#include "sim/faults.h"
+#include "sim/swarm.h"
+#include "sim/topology.h"
+#include "workloads/counter_client.h"
+
+namespace streamlab::workloads {
+
+struct CounterSystemConfig {
+  std::uint32_t server = 0;
+  demo::CounterServerConfig server_config;
+};
+
+struct ClientSpec {
+  std::uint32_t node = 0;
+  CounterClientConfig config;
+};
+
+struct Expectation {
+  std::string anomaly;
+  bool present = false;
+  std::string origin;  // "file:line", for messages about it.
+};
+
+struct ScenarioConfig {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::int64_t duration_ns = 0;
+  std::uint64_t seed = 1;
+  sim::Topology topology;
+  CounterSystemConfig counter;
+  std::vector<ClientSpec> clients;
+  std::vector<sim::Fault> faults;
+  bool has_swarm = false;
+  sim::SwarmConfig swarm;
+  std::int64_t recovery_bound_ns = 0;
+  std::vector<Expectation> expectations;
+};
+
+// The anomalies the counter checker can report; expectations must name one of them.
+const std::vector<std::string>& known_anomalies();
+
+}  // namespace streamlab::workloads

@@ -1,0 +1,156 @@
+#include "workloads/scenario_loader.h"
+
+#include <google/protobuf/io/tokenizer.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "workloads/load_sections.h"
+
+namespace streamlab::workloads {
+
+namespace {
+
+class CollectErrors final : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit CollectErrors(LoadContext& ctx) : ctx_(ctx) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    ctx_.error(line, message);
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+    ctx_.error(line, message);  // Warnings (deprecated fields) are errors: say it exactly.
+  }
+
+ private:
+  LoadContext& ctx_;
+};
+
+void load_counter(const scenario::CounterSystem& in, const Place& place, LoadContext& ctx,
+                  ScenarioConfig* out) {
+  const auto it = ctx.node_ids.find(in.server());
+  if (in.server().empty()) {
+    ctx.error(place.line, "counter: missing 'server' (the node that runs the counter)");
+  } else if (it == ctx.node_ids.end()) {
+    ctx.error(place.at("server"), "server: no node named \"" + in.server() + "\" in the topology");
+  } else {
+    out->counter.server = it->second;
+    out->topology.nodes[it->second].role = "counter-server";
+  }
+  out->counter.server_config.fsync = !in.has_fsync() || in.fsync();
+}
+
+void load_clients(const scenario::Workload& in, const Place& place, LoadContext& ctx,
+                  ScenarioConfig* out) {
+  for (int i = 0; i < in.counter_client_size(); ++i) {
+    const scenario::CounterClient& c = in.counter_client(i);
+    const Place cp = place.nested("counter_client", c, i);
+    ClientSpec spec;
+    const auto it = ctx.node_ids.find(c.node());
+    if (it == ctx.node_ids.end()) {
+      ctx.error(cp.at("node"), c.node().empty()
+                                   ? "counter_client: missing 'node'"
+                                   : "node: no node named \"" + c.node() + "\" in the topology");
+      continue;
+    }
+    spec.node = it->second;
+    sim::NodeSpec& node = out->topology.nodes[spec.node];
+    if (!node.role.empty()) {
+      ctx.error(cp.at("node"), "node \"" + c.node() + "\" already runs " + node.role);
+      continue;
+    }
+    node.role = "counter-client";
+    CounterClientConfig& cfg = spec.config;
+    cfg.server = out->topology.nodes[out->counter.server].name;
+    if (c.rate().empty()) ctx.error(cp.line, "counter_client: missing 'rate', e.g. \"200/s\"");
+    cfg.rate_per_s = ctx.rate(c.rate(), cp.at("rate"), "rate", 1);
+    cfg.poisson = c.arrival() == scenario::POISSON;
+    if (c.amount() != 0) cfg.amount = c.amount();
+    cfg.timeout_ns = ctx.duration(c.timeout(), cp.at("timeout"), "timeout", cfg.timeout_ns);
+    if (cfg.timeout_ns <= 0) ctx.error(cp.at("timeout"), "timeout must be > 0");
+    if (c.max_in_flight() > 0) cfg.max_in_flight = c.max_in_flight();
+    cfg.start_ns = ctx.duration(c.start(), cp.at("start"), "start", 0);
+    cfg.stop_ns = ctx.duration(c.stop(), cp.at("stop"), "stop", out->duration_ns);
+    if (cfg.start_ns > cfg.stop_ns) ctx.error(cp.at("stop"), "stop is before start");
+    out->clients.push_back(std::move(spec));
+  }
+}
+
+void load_expectations(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
+                       ScenarioConfig* out) {
+  const auto& known = known_anomalies();
+  for (int i = 0; i < in.expect_size(); ++i) {
+    const scenario::Expect& e = in.expect(i);
+    const Place ep = place.nested("expect", e, i);
+    if (std::find(known.begin(), known.end(), e.anomaly()) == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+      ctx.error(ep.at("anomaly"), "anomaly: unknown name \"" + e.anomaly() + "\"; known: " + names);
+      continue;
+    }
+    out->expectations.push_back(Expectation{e.anomaly(), e.present(), ctx.origin(ep.line)});
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_anomalies() {
+  static const std::vector<std::string> names = {"lost-write", "duplicate", "unexpected",
+                                                 "not-recovered"};
+  return names;
+}
+
+Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name) {
+  LoadContext ctx(file_name);
+  scenario::Scenario in;
+  google::protobuf::TextFormat::ParseInfoTree tree;
+  CollectErrors collector(ctx);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(std::string(text), &in) || ctx.failed()) {
+    return Error{ctx.joined_errors()};
+  }
+  const Place root{&in, &tree, 0};
+  ScenarioConfig out;
+  out.file = file_name;
+  out.name = in.name();
+  out.description = in.description();
+  if (in.name().empty()) ctx.error(0, "missing 'name'");
+  if (in.duration().empty()) ctx.error(0, "missing 'duration', e.g. duration: \"60s\"");
+  out.duration_ns = ctx.duration(in.duration(), root.at("duration"), "duration", 0);
+  if (!in.duration().empty() && out.duration_ns <= 0) {
+    ctx.error(root.at("duration"), "duration must be > 0");
+  }
+  out.seed = in.seed() == 0 ? 1 : in.seed();
+  if (!in.has_topology()) ctx.error(0, "missing 'topology'");
+  load_topology(in.topology(), root.nested("topology", in.topology()), ctx, &out.topology);
+  if (!in.system().has_counter()) {
+    ctx.error(root.at("system"), "missing 'system { counter { ... } }'");
+  } else if (!ctx.failed()) {
+    const Place sp = root.nested("system", in.system());
+    load_counter(in.system().counter(), sp.nested("counter", in.system().counter()), ctx, &out);
+  }
+  if (!ctx.failed()) {
+    load_clients(in.workload(), root.nested("workload", in.workload()), ctx, &out);
+    load_faults(in, root, ctx, &out);
+  }
+  if (in.has_swarm() && !ctx.failed()) {
+    load_swarm(in.swarm(), root.nested("swarm", in.swarm()), ctx, &out);
+  }
+  load_expectations(in, root, ctx, &out);
+  if (ctx.failed()) return Error{ctx.joined_errors()};
+  return out;
+}
+
+Result<ScenarioConfig> load_scenario(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return Error{path + ": cannot open the scenario file"};
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_scenario(text.str(), path);
+}
+
+}  // namespace streamlab::workloads

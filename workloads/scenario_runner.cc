@@ -1,0 +1,102 @@
+#include "workloads/scenario_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "base/assert.h"
+#include "broker/demo/counter_log.h"
+#include "broker/demo/counter_server.h"
+#include "sim/swarm.h"
+#include "sim/world.h"
+#include "workloads/counter_checker.h"
+#include "workloads/counter_client.h"
+
+namespace streamlab::workloads {
+
+namespace {
+
+constexpr std::uint64_t kSwarmStream = 7;
+
+void weigh_expectations(const ScenarioConfig& config, RunResult* result) {
+  for (const Expectation& e : config.expectations) {
+    const auto it = result->check.anomalies.find(e.anomaly);
+    const std::uint64_t count = it == result->check.anomalies.end() ? 0 : it->second;
+    if (e.present && count == 0) {
+      result->failed_expectations.push_back("expected " + e.anomaly + " but found none (" +
+                                            e.origin + ")");
+    } else if (!e.present && count > 0) {
+      result->failed_expectations.push_back("expected no " + e.anomaly + " but found " +
+                                            std::to_string(count) + " (" + e.origin + ")");
+    }
+  }
+  result->expectations_met = result->failed_expectations.empty();
+}
+
+}  // namespace
+
+RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  RunResult result;
+  result.seed = options.seed != 0 ? options.seed : config.seed;
+  sim::World world(config.topology, result.seed);
+  if (options.observer) world.kernel().set_observer(options.observer);
+
+  History history([&world] { return world.kernel().now(); });
+  const demo::CounterServerConfig server_config = config.counter.server_config;
+  world.set_factory(config.counter.server, [server_config](Runtime& rt) {
+    return std::make_unique<demo::CounterServer>(rt, server_config);
+  });
+  std::int64_t max_timeout_ns = 0;
+  for (const ClientSpec& client : config.clients) {
+    const CounterClientConfig client_config = client.config;
+    max_timeout_ns = std::max(max_timeout_ns, client_config.timeout_ns);
+    world.set_factory(client.node, [client_config, &history](Runtime& rt) {
+      return std::make_unique<CounterClient>(rt, client_config, history);
+    });
+  }
+
+  sim::FaultInjector injector(world);
+  std::vector<sim::Fault> faults = config.faults;
+  if (config.has_swarm) {
+    std::vector<sim::Fault> drawn = sim::draw_swarm(config.swarm, config.topology,
+                                                    world.kernel().rng().fork(kSwarmStream));
+    faults.insert(faults.end(), drawn.begin(), drawn.end());
+    std::stable_sort(faults.begin(), faults.end(), [](const sim::Fault& a, const sim::Fault& b) {
+      return a.at_ns < b.at_ns;
+    });
+    if (config.swarm.liveness) injector.schedule_heal_everything(config.swarm.stop_ns);
+  }
+  injector.schedule(faults);
+  world.start();
+  world.run_until(config.duration_ns);
+
+  const std::vector<std::uint8_t> log = world.disk(config.counter.server).contents(
+      demo::kCounterLogFile);
+  CounterCheckInput input;
+  input.history = &history.ops();
+  input.server_log = log;
+  input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
+  input.duration_ns = config.duration_ns;
+  if (config.has_swarm && config.swarm.liveness) {
+    input.recover_by_ns = config.swarm.stop_ns + config.recovery_bound_ns;
+    input.settle_by_ns = config.duration_ns - max_timeout_ns;
+  }
+  result.check = check_counter(input);
+  result.check.metrics["faults_injected"] = static_cast<double>(
+      std::count_if(injector.log().begin(), injector.log().end(),
+                    [](const sim::FaultLogEntry& e) { return !e.lifted; }));
+  result.check.metrics["messages_dropped"] =
+      static_cast<double>(world.network().stats().messages_dropped);
+
+  result.trace_hash = world.kernel().trace_hash();
+  result.sim_time_ns = world.kernel().now();
+  result.events = world.kernel().events_executed();
+  result.fault_log = injector.log();
+  weigh_expectations(config, &result);
+  result.wall_time_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return result;
+}
+
+}  // namespace streamlab::workloads
