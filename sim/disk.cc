@@ -33,6 +33,15 @@ std::int64_t SimDisk::transfer_ns(std::uint64_t bytes, std::int64_t bytes_per_s)
   return 1'000'000'000 / profile_.iops + static_cast<std::int64_t>(ns);
 }
 
+std::uint64_t& SimDisk::queued_size(std::string_view file) {
+  auto it = queued_size_.find(file);
+  if (it == queued_size_.end()) {
+    const auto f = files_.find(file);
+    it = queued_size_.emplace(std::string(file), f == files_.end() ? 0 : f->second.size()).first;
+  }
+  return it->second;
+}
+
 std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns) {
   std::uint32_t index;
   if (!free_ops_.empty()) {
@@ -47,7 +56,10 @@ std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns) {
   const std::int64_t start = std::max(kernel_.now(), busy_until_ns_);
   busy_until_ns_ = start + service_ns;
   stats_.busy_ns += service_ns;
-  kernel_.schedule_at(busy_until_ns_, node_, EventKind::disk, [this, index] { complete(index); });
+  const std::uint32_t generation = generation_;
+  kernel_.schedule_at(busy_until_ns_, node_, EventKind::disk, [this, index, generation] {
+    if (generation == generation_) complete(index);
+  });
   return index;
 }
 
@@ -67,6 +79,8 @@ void SimDisk::write(std::string_view file, std::uint64_t offset,
   op.offset = offset;
   op.bytes.assign(bytes.begin(), bytes.end());
   op.io_done = std::move(done);
+  std::uint64_t& size = queued_size(file);
+  size = std::max<std::uint64_t>(size, offset + bytes.size());
   enqueue(std::move(op), transfer_ns(bytes.size(), profile_.write_bytes_per_s));
 }
 
@@ -86,8 +100,7 @@ void SimDisk::read(std::string_view file, std::uint64_t offset, std::uint64_t le
   op.offset = offset;
   op.length = length;
   op.read_done = std::move(done);
-  const auto it = files_.find(file);
-  const std::uint64_t size = it == files_.end() ? 0 : it->second.size();
+  const std::uint64_t size = queued_size(file);
   const std::uint64_t readable = offset >= size ? 0 : std::min(length, size - offset);
   enqueue(std::move(op), transfer_ns(readable, profile_.read_bytes_per_s));
 }
@@ -98,6 +111,7 @@ void SimDisk::truncate(std::string_view file, std::uint64_t size_bytes, IoCallba
   op.file = file;
   op.offset = size_bytes;
   op.io_done = std::move(done);
+  queued_size(file) = size_bytes;
   enqueue(std::move(op), 1'000'000'000 / profile_.iops);
 }
 
@@ -162,6 +176,8 @@ void SimDisk::apply_write(PendingOp& op) {
     const std::uint64_t overlap_end = std::min<std::uint64_t>(end, data.size());
     undo.old_bytes.assign(data.begin() + offset, data.begin() + overlap_end);
   }
+  undo.applied_ns = kernel_.now();
+  write_back();
   undo_.push_back(std::move(undo));
   if (growth > 0) data.resize(end);
   std::copy(op.bytes.begin(), op.bytes.end(), data.begin() + offset);
@@ -185,6 +201,8 @@ void SimDisk::apply_truncate(PendingOp& op) {
   } else {
     used_bytes_ += new_size - data.size();
   }
+  undo.applied_ns = kernel_.now();
+  write_back();
   undo_.push_back(std::move(undo));
   data.resize(new_size);
   op.status = IoStatus::ok;
@@ -224,7 +242,15 @@ void SimDisk::revert(std::vector<std::uint8_t>& data, const Undo& undo,
   data.resize(std::max(undo.old_size, keep_prefix > 0 ? kept_end : undo.old_size));
 }
 
+void SimDisk::write_back() {
+  const std::int64_t cutoff = kernel_.now() - profile_.writeback_delay_ns;
+  std::size_t flushed = 0;
+  while (flushed < undo_.size() && undo_[flushed].applied_ns <= cutoff) ++flushed;
+  undo_.erase(undo_.begin(), undo_.begin() + static_cast<std::ptrdiff_t>(flushed));
+}
+
 void SimDisk::crash() {
+  write_back();
   for (std::size_t i = undo_.size(); i-- > 0;) {
     const Undo& undo = undo_[i];
     auto& data = file_of(files_, undo.file);
@@ -241,6 +267,8 @@ void SimDisk::crash() {
   undo_.clear();
   ops_.clear();
   free_ops_.clear();
+  queued_size_.clear();
+  ++generation_;
   busy_until_ns_ = kernel_.now();
 }
 
@@ -251,8 +279,9 @@ std::vector<std::uint8_t> SimDisk::contents(std::string_view file) const {
 
 std::vector<std::uint8_t> SimDisk::durable_contents(std::string_view file) const {
   std::vector<std::uint8_t> data = contents(file);
+  const std::int64_t cutoff = kernel_.now() - profile_.writeback_delay_ns;
   for (std::size_t i = undo_.size(); i-- > 0;) {
-    if (undo_[i].file == file) revert(data, undo_[i], 0);
+    if (undo_[i].file == file && undo_[i].applied_ns > cutoff) revert(data, undo_[i], 0);
   }
   return data;
 }

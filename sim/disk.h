@@ -2,8 +2,9 @@
 
 // The simulated disk of one node. Fault model:
 // - A completed write is visible to reads at once (the page cache) but durable only after
-//   a later fsync of that file completes. A crash reverts every unsynced write, newest
-//   first; with torn writes on, the newest unsynced write may survive as a prefix.
+//   a later fsync of that file completes, or once it is older than the profile's
+//   writeback delay (the OS flushes dirty pages by itself). A crash reverts every
+//   unsynced write, newest first; with torn writes on, the newest may survive as a prefix.
 // - Operations are served one at a time in issue order: a write costs 1/IOPS plus
 //   bytes / write bandwidth, a read 1/IOPS plus bytes / read bandwidth, an fsync its
 //   modeled latency; a slow-disk fault multiplies these.
@@ -90,11 +91,15 @@ class SimDisk {
     std::uint64_t old_size = 0;
     std::vector<std::uint8_t> old_bytes;
     bool truncate = false;
+    std::int64_t applied_ns = 0;
   };
 
   std::uint32_t enqueue(PendingOp op, std::int64_t service_ns);
+  std::uint64_t& queued_size(std::string_view file);
   void complete(std::uint32_t op_index);
   void release(std::uint32_t op_index);
+  // Forgets the undo of writes the OS would have flushed by now.
+  void write_back();
   void apply_write(PendingOp& op);
   void apply_truncate(PendingOp& op);
   void finish_read(PendingOp& op);
@@ -114,6 +119,12 @@ class SimDisk {
   std::int64_t busy_until_ns_ = 0;
   std::vector<PendingOp> ops_;
   std::vector<std::uint32_t> free_ops_;
+  // Completions of operations issued before the last crash find a newer generation and
+  // do nothing, even if the World did not drop their events first.
+  std::uint32_t generation_ = 0;
+  // Each file's size once every queued operation is done: a read queued behind a write
+  // is charged for the bytes it will find.
+  std::map<std::string, std::uint64_t, std::less<>> queued_size_;
 };
 
 }  // namespace streamlab::sim

@@ -24,7 +24,7 @@ const char* to_string(EventKind kind) {
   return "unknown";
 }
 
-Kernel::Kernel(std::uint64_t seed) : seed_(seed), rng_(seed) { heap_.reserve(1024); }
+Kernel::Kernel(std::uint64_t seed) : seed_(seed), rng_(seed) {}
 
 std::uint32_t Kernel::allocate_slot() {
   if (!free_slots_.empty()) {
@@ -42,7 +42,7 @@ std::uint32_t Kernel::allocate_slot() {
 void Kernel::release_slot(std::uint32_t index) {
   Slot& s = slot(index);
   s.fn.reset();
-  s.key = 0;
+  s.id = 0;
   free_slots_.push_back(index);
 }
 
@@ -54,7 +54,7 @@ EventId Kernel::schedule_at(std::int64_t time_ns, std::uint32_t node, EventKind 
   const std::uint32_t index = allocate_slot();
   Slot& s = slot(index);
   s.fn = std::move(fn);
-  s.key = (next_sequence_++ << kSlotBits) | index;
+  s.id = (next_sequence_++ << kSlotBits) | index;
   s.node = node;
   s.kind = kind;
   s.cancelled = false;
@@ -62,15 +62,15 @@ EventId Kernel::schedule_at(std::int64_t time_ns, std::uint32_t node, EventKind 
     SL_ASSERT(node < gates_.size());
     s.incarnation = gates_[node].incarnation;
   }
-  heap_.push(HeapEntry{time_ns, s.key});
-  return s.key;
+  queue_.push(QueueEntry{time_ns, s.id});
+  return s.id;
 }
 
 bool Kernel::cancel(EventId id) {
   const auto index = static_cast<std::uint32_t>(id & kSlotMask);
   if (index >= slots_allocated_) return false;
   Slot& s = slot(index);
-  if (s.key != id || s.cancelled) return false;
+  if (s.id == 0 || s.id != id || s.cancelled) return false;
   s.cancelled = true;
   s.fn.reset();
   return true;
@@ -87,17 +87,17 @@ void Kernel::fold_into_trace(std::int64_t time_ns, std::uint32_t node, EventKind
 }
 
 bool Kernel::step() {
-  while (!heap_.empty()) {
+  while (!queue_.empty()) {
     if (run_top()) return true;
   }
   return false;
 }
 
 bool Kernel::run_top() {
-  const HeapEntry entry = heap_.pop();
+  const QueueEntry entry = queue_.pop();
   const auto index = static_cast<std::uint32_t>(entry.key & kSlotMask);
   Slot& s = slot(index);
-  SL_ASSERT(s.key == entry.key);
+  SL_ASSERT(s.id != 0);
   if (s.cancelled) {
     release_slot(index);
     return false;
@@ -110,8 +110,7 @@ bool Kernel::run_top() {
     }
     if (gate.paused_until_ns > entry.time_ns) {
       // A paused node runs nothing; its events wait, in their order, for the resume.
-      s.key = (next_sequence_++ << kSlotBits) | index;
-      heap_.push(HeapEntry{gate.paused_until_ns, s.key});
+      queue_.push(QueueEntry{gate.paused_until_ns, (next_sequence_++ << kSlotBits) | index});
       return false;
     }
   }
@@ -132,7 +131,7 @@ bool Kernel::run_top() {
 
 void Kernel::run_until(std::int64_t limit_ns) {
   SL_ASSERT(limit_ns >= now_);
-  while (!heap_.empty() && heap_.top().time_ns <= limit_ns) run_top();
+  while (!queue_.empty() && queue_.peek().time_ns <= limit_ns) run_top();
   if (limit_ns != kTimeMax) now_ = limit_ns;
 }
 
@@ -160,6 +159,11 @@ void Kernel::pause_until(std::uint32_t node, std::int64_t until_ns) {
   SL_ASSERT(node < gates_.size());
   SL_ASSERT(until_ns >= now_);
   gates_[node].paused_until_ns = until_ns;
+}
+
+std::int64_t Kernel::paused_until(std::uint32_t node) const {
+  SL_ASSERT(node < gates_.size());
+  return gates_[node].paused_until_ns;
 }
 
 bool Kernel::paused(std::uint32_t node) const {

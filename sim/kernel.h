@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "base/inline_function.h"
-#include "sim/event_heap.h"
+#include "sim/event_queue.h"
 #include "sim/event_kind.h"
 #include "sim/rng.h"
 
@@ -60,8 +60,8 @@ class Kernel {
   // Runs every event with time <= limit, then sets now() to limit.
   void run_until(std::int64_t limit_ns);
   void run() { run_until(kTimeMax); }
-  bool idle() const { return heap_.empty(); }
-  std::size_t pending() const { return heap_.size(); }
+  bool idle() const { return queue_.empty(); }
+  std::size_t pending() const { return queue_.size(); }
 
   // Node gates.
   std::uint32_t add_node();
@@ -70,7 +70,9 @@ class Kernel {
   // down, every event scheduled for it.
   void bump_incarnation(std::uint32_t node);
   void set_down(std::uint32_t node, bool down);
+  // Sets when the node's pause ends (now() lifts it).
   void pause_until(std::uint32_t node, std::int64_t until_ns);
+  std::int64_t paused_until(std::uint32_t node) const;
   bool paused(std::uint32_t node) const;
 
   std::uint64_t trace_hash() const { return trace_hash_; }
@@ -81,14 +83,18 @@ class Kernel {
   }
 
  private:
-  struct Slot {
+  // One cache line per pending event: the hot loop touches one line per event.
+  struct alignas(64) Slot {
     EventFn fn;
-    std::uint64_t key = 0;  // (sequence << kSlotBits) | slot index, while pending.
+    // The key it was scheduled with, (sequence << kSlotBits) | slot index; what cancel()
+    // matches. A pause re-queues the event under a new key but keeps this one. 0: free.
+    EventId id = 0;
     std::uint32_t node = kKernelNode;
     std::uint32_t incarnation = 0;
     EventKind kind = EventKind::control;
     bool cancelled = false;
   };
+  static_assert(sizeof(Slot) == 64);
   struct NodeGate {
     std::uint32_t incarnation = 0;
     bool down = false;
@@ -112,8 +118,8 @@ class Kernel {
   std::uint64_t seed_;
   Rng rng_;
   std::int64_t now_ = 0;
-  std::uint64_t next_sequence_ = 0;
-  EventHeap heap_;
+  std::uint64_t next_sequence_ = 1;  // From 1, so that no event id is 0 (a free slot).
+  EventQueue queue_;
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::vector<std::uint32_t> free_slots_;
   std::uint32_t slots_allocated_ = 0;

@@ -220,12 +220,17 @@ void Network::node_crashed(std::uint32_t node) {
   for (std::uint32_t peer = 0; peer < node_count_; ++peer) {
     if (peer == node) continue;
     Channel& out = channels_[pair(node, peer)];
+    // Deliveries planned for dropped messages must not hold back the next incarnation's.
+    out.last_delivery_ns = 0;
+    channels_[pair(peer, node)].last_delivery_ns = 0;
     ++out.epoch;
     out.connected = false;
     out.notify_pending = false;  // Its notification died with the crashed incarnation.
     break_channel(peer, node, /*notify_sender=*/true);
   }
   nic_out_free_ns_[node] = kernel_.now();
+  nic_in_free_ns_[node] = kernel_.now();
+  std::fill(core_free_ns_[node].begin(), core_free_ns_[node].end(), kernel_.now());
 }
 
 void Network::heal_all() {

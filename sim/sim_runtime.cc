@@ -43,9 +43,11 @@ Nanos SimRuntime::now() const {
 
 TimerId SimRuntime::after(Nanos delay_ns, TimerCallback fn) {
   SL_ASSERT_MSG(delay_ns >= 0, "timer with a negative delay");
-  // A timer of d on a clock running (1 + drift) fast fires after d / (1 + drift) real time.
-  const std::int64_t sim_delay = static_cast<std::int64_t>(
-      static_cast<__int128>(delay_ns) * kPpm / (kPpm + clock_drift_ppm_));
+  // A timer of d on a clock running (1 + drift) fast fires after d / (1 + drift) real time,
+  // rounded up: a timer must never fire before the node's own clock has advanced by d.
+  const __int128 rate = kPpm + clock_drift_ppm_;
+  const auto sim_delay =
+      static_cast<std::int64_t>((static_cast<__int128>(delay_ns) * kPpm + rate - 1) / rate);
   return world_.kernel().schedule_after(sim_delay, self_, EventKind::timer, std::move(fn));
 }
 

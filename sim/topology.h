@@ -24,6 +24,9 @@ struct DiskProfile {
   std::int64_t iops = 50'000;
   std::int64_t fsync_latency_ns = 150'000;
   std::int64_t capacity_bytes = 100'000'000'000;
+  // Dirty data older than this reaches the device even without fsync, as Linux's flusher
+  // writes back pages older than dirty_expire_centisecs (3000 = 30 s by default).
+  std::int64_t writeback_delay_ns = 30'000'000'000;
 };
 
 struct HardwareProfile {

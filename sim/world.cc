@@ -1,5 +1,7 @@
 #include "sim/world.h"
 
+#include <algorithm>
+
 #include "base/assert.h"
 
 namespace streamlab::sim {
@@ -103,7 +105,8 @@ void World::pause(std::uint32_t node, std::int64_t duration_ns) {
   SL_ASSERT(node < nodes_.size());
   SL_ASSERT(duration_ns >= 0);
   if (nodes_[node].state != NodeState::up) return;
-  kernel_.pause_until(node, kernel_.now() + duration_ns);
+  // Overlapping pauses extend each other; a shorter one never ends a longer one early.
+  kernel_.pause_until(node, std::max(kernel_.paused_until(node), kernel_.now() + duration_ns));
 }
 
 void World::jump_clock(std::uint32_t node, std::int64_t delta_ns) {

@@ -1,8 +1,16 @@
 #pragma once
 
 // A simulated cluster: the kernel, the topology, the network, one disk per node, and the
-// node actors with their process faults (crash, restart, pause, clock jump). It owns
-// everything of one simulation, so two worlds can live in one process.
+// node actors. It owns everything of one simulation, so two worlds can live in one
+// process. Process fault model:
+// - crash: the actor is destroyed with its memory; its pending timers, deliveries and
+//   disk completions never run; the disk loses what was not durable; its connections
+//   break and peers learn of it. Until restart the node refuses connections.
+// - restart: the factory builds a fresh actor, which must recover from its disk.
+// - pause: the node runs nothing for the duration (a stop-the-world GC, a SIGSTOP);
+//   events due meanwhile run at resume, in order, and now() has jumped. Connections stay
+//   up, as TCP's do through a short pause.
+// - clock jump: the node's clock moves by a delta; now() stays monotonic.
 
 #include <cstdint>
 #include <functional>

@@ -30,6 +30,8 @@ sim::HardwareProfile load_hardware(const scenario::Hardware& in, const Place& pl
         ctx.duration(d.fsync(), dp.at("fsync"), "fsync", hw.disk.fsync_latency_ns);
     hw.disk.capacity_bytes =
         ctx.bytes(d.capacity(), dp.at("capacity"), "capacity", hw.disk.capacity_bytes);
+    hw.disk.writeback_delay_ns = ctx.duration(d.writeback(), dp.at("writeback"), "writeback",
+                                              hw.disk.writeback_delay_ns);
     if (hw.disk.capacity_bytes == 0) ctx.error(dp.at("capacity"), "capacity must be > 0");
   }
   return hw;

@@ -1,9 +1,9 @@
 #include <cinttypes>
 #include <cstdio>
-#include <vector>
 
 #include "sim/kernel.h"
 #include "workloads/cli/cli.h"
+#include "workloads/determinism_check.h"
 #include "workloads/scenario_loader.h"
 
 namespace streamlab::cli {
@@ -23,9 +23,6 @@ operations, latency, anomalies found, and whether every expectation was met.
 exit codes: 0 expectations met, 1 an expectation failed, 2 bad input, 3 not deterministic
 )";
 
-// Events kept per run for naming the first divergence; beyond this only hashes compare.
-constexpr std::size_t kMaxRecordedEvents = 20'000'000;
-
 std::string node_label(const ScenarioConfig& config, std::uint32_t node) {
   if (node == sim::kKernelNode) return "(kernel)";
   return config.topology.nodes[node].name;
@@ -42,23 +39,13 @@ std::string describe(const ScenarioConfig& config, const sim::EventRecord& e) {
 // Runs the scenario a second time, comparing each event with the first run's record.
 // Returns true when both runs are identical.
 bool check_determinism(const ScenarioConfig& config, std::uint64_t seed,
-                       const std::vector<sim::EventRecord>& first,
+                       workloads::DeterminismCheck& check,
                        const workloads::RunResult& first_result) {
-  bool diverged = false;
-  sim::EventRecord mine{};
-  sim::EventRecord theirs{};
   workloads::RunOptions options;
   options.seed = seed;
-  options.observer = [&](const sim::EventRecord& e) {
-    if (diverged || e.index >= first.size()) return;
-    if (first[e.index].trace_hash != e.trace_hash) {
-      diverged = true;
-      mine = e;
-      theirs = first[e.index];
-    }
-  };
+  options.observer = [&check](const sim::EventRecord& e) { check.compare(e); };
   const workloads::RunResult second = workloads::run_scenario(config, options);
-  if (!diverged && second.trace_hash == first_result.trace_hash &&
+  if (!check.divergence() && second.trace_hash == first_result.trace_hash &&
       second.events == first_result.events) {
     std::printf("determinism: both runs executed %" PRIu64 " events with trace %s\n",
                 second.events, hex64(second.trace_hash).c_str());
@@ -68,12 +55,13 @@ bool check_determinism(const ScenarioConfig& config, std::uint64_t seed,
                " (%" PRIu64 " events)\n",
                hex64(first_result.trace_hash).c_str(), first_result.events,
                hex64(second.trace_hash).c_str(), second.events);
-  if (diverged) {
+  if (const auto& d = check.divergence()) {
     std::fprintf(stderr, "first divergent event: index %" PRIu64 "\n  run 1: %s\n  run 2: %s\n",
-                 mine.index, describe(config, theirs).c_str(), describe(config, mine).c_str());
+                 d->first_run.index, describe(config, d->first_run).c_str(),
+                 describe(config, d->second_run).c_str());
   } else {
     std::fprintf(stderr, "the runs agree on the first %zu events; they differ after them\n",
-                 first.size());
+                 check.recorded());
   }
   return false;
 }
@@ -103,13 +91,11 @@ int cmd_run(int argc, char** argv) {
     return kExitBadInput;
   }
   const bool determinism = args->flags.count("--check-determinism") > 0;
-  std::vector<sim::EventRecord> events;
+  workloads::DeterminismCheck check;
   workloads::RunOptions options;
   options.seed = seed;
   if (determinism) {
-    options.observer = [&events](const sim::EventRecord& e) {
-      if (events.size() < kMaxRecordedEvents) events.push_back(e);
-    };
+    options.observer = [&check](const sim::EventRecord& e) { check.record(e); };
   }
   const workloads::RunResult result = workloads::run_scenario(config.value(), options);
   print_summary(config.value(), result, path);
@@ -118,7 +104,7 @@ int cmd_run(int argc, char** argv) {
     std::fprintf(stderr, "streamlab run: %s\n", error.c_str());
     return kExitBadInput;
   }
-  if (determinism && !check_determinism(config.value(), result.seed, events, result)) {
+  if (determinism && !check_determinism(config.value(), result.seed, check, result)) {
     return kExitNondeterministic;
   }
   return result.expectations_met ? kExitOk : kExitExpectationFailed;

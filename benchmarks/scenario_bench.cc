@@ -1,0 +1,32 @@
+// The macro benchmark: whole shipped scenarios, end to end (load, build the world, run,
+// check). Reports events per wall second and how much faster than real time they run.
+
+#include <benchmark/benchmark.h>
+
+#include "workloads/scenario_loader.h"
+#include "workloads/scenario_runner.h"
+
+namespace streamlab::workloads {
+namespace {
+
+void BM_scenario(benchmark::State& state, const char* file) {
+  const auto config = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/" + file);
+  if (!config) {
+    state.SkipWithError(config.error().c_str());
+    return;
+  }
+  std::uint64_t events = 0;
+  double sim_s = 0;
+  for (auto _ : state) {
+    const RunResult r = run_scenario(config.value(), RunOptions{});
+    events += r.events;
+    sim_s += static_cast<double>(r.sim_time_ns) / 1e9;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(events));
+  state.counters["sim_s_per_wall_s"] = benchmark::Counter(sim_s, benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_scenario, counter_basic, "counter-basic.textproto")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_scenario, counter_swarm, "counter-swarm.safe.textproto")->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace streamlab::workloads

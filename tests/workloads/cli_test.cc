@@ -1,0 +1,137 @@
+// Runs the built `streamlab` binary as a user would and checks exit codes and outputs.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string out;
+};
+
+Outcome run(const std::string& args) {
+  const std::string command = std::string(STREAMLAB_BIN) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string scenario(const std::string& name) { return std::string(STREAMLAB_SCENARIOS) + "/" + name; }
+
+std::string temp_path(const std::string& name) {
+  return testing::TempDir() + "/" + name;
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = temp_path(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Cli, RunPrintsSummaryAndExitsZeroWhenExpectationsHold) {
+  const Outcome o = run("run " + scenario("counter-basic.textproto"));
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("trace "), std::string::npos);
+  EXPECT_NE(o.out.find("expect     met"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("reproduce  streamlab run"), std::string::npos);
+}
+
+TEST(Cli, RunWritesJsonWithTheDocumentedKeys) {
+  const std::string json = temp_path("run.json");
+  const Outcome o = run("run " + scenario("counter-no-fsync-power-loss.unsafe.textproto") +
+                        " --seed 3 --json " + json);
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  const std::string text = read_file(json);
+  for (const char* key : {"\"seed\":3", "\"trace_hash\":\"", "\"sim_time_ns\":", "\"events\":",
+                          "\"wall_time_s\":", "\"anomalies\":{\"lost-write\":",
+                          "\"expectations\":{\"met\":true,\"failed\":[]}", "\"metrics\":{"}) {
+    EXPECT_NE(text.find(key), std::string::npos) << key << " missing in " << text;
+  }
+}
+
+TEST(Cli, FailedExpectationExitsOneAndSaysWhich) {
+  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
+  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
+               "anomaly: \"lost-write\" present: false");
+  const Outcome o = run("run " + write_temp("wrong.textproto", text));
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  EXPECT_NE(o.out.find("FAILED     expected no lost-write but found"), std::string::npos) << o.out;
+}
+
+TEST(Cli, BadScenarioExitsTwoWithFileAndLine) {
+  const std::string path = write_temp("bad.textproto", "name: \"x\"\nduration: \"1s\"\nwat: 1\n");
+  const Outcome o = run("run " + path);
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.out.find(path + ":3:"), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find("scenario "), std::string::npos) << "nothing may run on a bad scenario";
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run("").exit_code, 2);
+  EXPECT_EQ(run("frobnicate").exit_code, 2);
+  EXPECT_EQ(run("run").exit_code, 2);
+  EXPECT_EQ(run("run x.textproto --speed 3").exit_code, 2);
+  EXPECT_EQ(run("run " + scenario("counter-basic.textproto") + " --seed zero").exit_code, 2);
+  EXPECT_EQ(run("explore " + scenario("counter-basic.textproto")).exit_code, 2);
+  EXPECT_EQ(run("explore " + scenario("counter-basic.textproto") + " --seeds 5..1").exit_code, 2);
+  EXPECT_EQ(run("explore " + scenario("counter-basic.textproto") + " --seeds 1..2 --shard 2/2").exit_code, 2);
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const char* command : {"--help", "run --help", "explore --help", "list --help"}) {
+    const Outcome o = run(command);
+    EXPECT_EQ(o.exit_code, 0) << command;
+    EXPECT_NE(o.out.find("usage: streamlab"), std::string::npos) << command << o.out;
+  }
+}
+
+TEST(Cli, CheckDeterminismPasses) {
+  const Outcome o = run("run " + scenario("counter-basic.textproto") + " --check-determinism");
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("determinism: both runs executed"), std::string::npos) << o.out;
+}
+
+TEST(Cli, ListShowsShippedScenarios) {
+  const Outcome o = run("list");
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("counter-basic.textproto"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("counter-no-fsync-power-loss.unsafe.textproto"), std::string::npos);
+}
+
+TEST(Cli, ExploreListsFailingSeedsWithReproduceCommands) {
+  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
+  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
+               "anomaly: \"lost-write\" present: false");
+  const std::string path = write_temp("explore.textproto", text);
+  const Outcome o = run("explore " + path + " --seeds 1..4 --jobs 2");
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  EXPECT_NE(o.out.find("explored 4 seeds"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("reproduce: streamlab run " + path + " --seed 3"), std::string::npos) << o.out;
+}
+
+TEST(Cli, ExploreShardRunsItsShareOnly) {
+  const Outcome o = run("explore " + scenario("counter-basic.textproto") + " --seeds 1..5 --shard 1/2");
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("explored 2 seeds of 1..5 (shard 1/2)"), std::string::npos) << o.out;
+}
+
+}  // namespace

@@ -1,0 +1,146 @@
+#include "workloads/scenario_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace streamlab::workloads {
+namespace {
+
+// A valid scenario; tests break one line of it at a time.
+const std::string kValid = R"pb(name: "t"
+duration: "10s"
+topology {
+  zone { name: "a" nodes: ["server", "client"] }
+  zone { name: "b" node { name: "other" clock_offset: "-5ms" clock_drift_ppm: 100 } }
+  latency { within_zone: "100us" across_zones: "1ms" jitter: "uniform(0us,50us)" }
+  hardware { name: "default" cores: 2 nic: "1Gbit" disk { fsync: "1ms" } }
+}
+system { counter { server: "server" fsync: false } }
+workload { counter_client { node: "client" rate: "100/s" timeout: "200ms" } }
+fault { at: "2s" for: "1s" crash { nodes: ["server"] torn: true } }
+fault { at: "1s" for: "500ms" pause { nodes: ["other"] } }
+expect { anomaly: "lost-write" present: true }
+)pb";
+
+std::string error_of(const std::string& text) {
+  const auto r = parse_scenario(text, "s.textproto");
+  EXPECT_FALSE(r.ok()) << "expected an error for:\n" << text;
+  return r.ok() ? "" : r.error();
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST(ScenarioLoader, ValidScenarioLoadsEveryField) {
+  const auto r = parse_scenario(kValid, "s.textproto");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const ScenarioConfig& c = r.value();
+  EXPECT_EQ(c.duration_ns, 10'000'000'000);
+  EXPECT_EQ(c.seed, 1u);
+  ASSERT_EQ(c.topology.nodes.size(), 3u);
+  EXPECT_EQ(c.topology.nodes[2].clock_offset_ns, -5'000'000);
+  EXPECT_EQ(c.topology.nodes[2].clock_drift_ppm, 100);
+  EXPECT_EQ(c.topology.nodes[0].hardware.cpu.cores, 2u);
+  EXPECT_EQ(c.topology.nodes[0].hardware.nic_bytes_per_s, 125'000'000);
+  EXPECT_EQ(c.topology.latency.jitter.kind, sim::Jitter::Kind::uniform);
+  EXPECT_FALSE(c.counter.server_config.fsync);
+  ASSERT_EQ(c.clients.size(), 1u);
+  EXPECT_DOUBLE_EQ(c.clients[0].config.rate_per_s, 100);
+  ASSERT_EQ(c.faults.size(), 2u);
+  EXPECT_EQ(c.faults[0].kind, sim::FaultKind::pause);  // Sorted by time.
+  EXPECT_EQ(c.faults[1].kind, sim::FaultKind::crash);
+  EXPECT_TRUE(c.faults[1].torn);
+  EXPECT_EQ(c.faults[1].origin, "s.textproto:11");
+  ASSERT_EQ(c.expectations.size(), 1u);
+  EXPECT_TRUE(c.expectations[0].present);
+}
+
+TEST(ScenarioLoader, UnknownFieldNamesFileLineAndField) {
+  const std::string e = error_of(kValid + "bogus_field: 3\n");
+  EXPECT_NE(e.find("s.textproto:14:"), std::string::npos) << e;
+  EXPECT_NE(e.find("bogus_field"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, WrongTypeIsRejected) {
+  const std::string e = error_of(replace(kValid, "duration: \"10s\"", "duration: \"10s\" seed: \"x\""));
+  EXPECT_NE(e.find("s.textproto:2:"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, MissingDurationIsReported) {
+  const std::string e = error_of(replace(kValid, "duration: \"10s\"", ""));
+  EXPECT_NE(e.find("missing 'duration'"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, NegativeDurationIsRejectedAtItsLine) {
+  const std::string e = error_of(replace(kValid, "\"10s\"", "\"-10s\""));
+  EXPECT_NE(e.find("s.textproto:2: duration"), std::string::npos) << e;
+  EXPECT_NE(e.find("negative"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, UnknownZoneInFaultIsRejected) {
+  const std::string e = error_of(replace(kValid, "pause { nodes: [\"other\"] }", "zone_kill { zone: \"z\" }"));
+  EXPECT_NE(e.find("s.textproto:12: zone: no zone named \"z\""), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, UnknownNodeInFaultIsRejected) {
+  const std::string e = error_of(replace(kValid, "nodes: [\"server\"] torn", "nodes: [\"ghost\"] torn"));
+  EXPECT_NE(e.find("s.textproto:11: nodes: no node named \"ghost\""), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, PauseNeedsItsLength) {
+  const std::string e = error_of(replace(kValid, "for: \"500ms\" pause", "pause"));
+  EXPECT_NE(e.find("s.textproto:12: pause: missing 'for'"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, FaultAfterTheEndIsRejected) {
+  const std::string e = error_of(replace(kValid, "at: \"2s\"", "at: \"12s\""));
+  EXPECT_NE(e.find("not before the end of the run"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, UnknownAnomalyListsTheKnownOnes) {
+  const std::string e = error_of(replace(kValid, "\"lost-write\"", "\"lost-writes\""));
+  EXPECT_NE(e.find("s.textproto:13: anomaly: unknown name \"lost-writes\""), std::string::npos) << e;
+  EXPECT_NE(e.find("duplicate"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, BadUnitsAndJitterAreRejected) {
+  EXPECT_NE(error_of(replace(kValid, "\"1Gbit\"", "\"1 gigabit\"")).find("s.textproto:7: nic"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "uniform(0us,50us)", "gaussian(3)")).find("s.textproto:6: jitter"),
+            std::string::npos);
+}
+
+TEST(ScenarioLoader, DuplicateNodeAndUnknownHardware) {
+  EXPECT_NE(error_of(replace(kValid, "\"client\"]", "\"server\"]")).find("defined twice"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "name: \"other\"", "name: \"other\" hardware: \"big\"")).find("no profile named \"big\""),
+            std::string::npos);
+}
+
+TEST(ScenarioLoader, SwarmLivenessNeedsRecoveryBound) {
+  const std::string e = error_of(kValid + "swarm { mode: LIVENESS stop: \"5s\" rate { kind: \"crash\" per_minute: 1 } }\n");
+  EXPECT_NE(e.find("needs 'recovery_bound'"), std::string::npos) << e;
+  const std::string k = error_of(kValid + "swarm { rate { kind: \"meteor\" per_minute: 1 } }\n");
+  EXPECT_NE(k.find("unknown fault kind \"meteor\""), std::string::npos) << k;
+}
+
+TEST(ScenarioLoader, EveryErrorIsReportedNotJustTheFirst) {
+  std::string text = replace(kValid, "\"1Gbit\"", "\"1 gigabit\"");
+  text = replace(text, "\"1ms\" }", "\"slow\" }");
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("nic"), std::string::npos) << e;
+  EXPECT_NE(e.find("fsync"), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, MissingFileIsAClearError) {
+  const auto r = load_scenario("/nonexistent/x.textproto");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("/nonexistent/x.textproto: cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace streamlab::workloads

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian machine: install what is missing, build, then
+#   tools/bootstrap.sh demo   run the default scenario and print its summary
+#   tools/bootstrap.sh test   run the whole test suite, in the release and the dev
+#                             (ASan + UBSan) builds; both must agree on trace hashes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ pkg-config protobuf-compiler libprotobuf-dev libboost-dev
+          libgtest-dev libgmock-dev libbenchmark-dev)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "bootstrap: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: missing packages; run this, then try again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+build() {
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1"
+}
+
+case "${1:-}" in
+  demo)
+    install_missing
+    build release
+    ./build/release/bin/streamlab run workloads/scenarios/counter-basic.textproto
+    ;;
+  test)
+    install_missing
+    build release
+    ctest --preset release
+    build dev
+    ctest --preset dev
+    ;;
+  *)
+    echo "usage: tools/bootstrap.sh demo|test" >&2
+    exit 2
+    ;;
+esac
