@@ -1,17 +1,19 @@
 #pragma once
 
 // The kernel's event queue: a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, "Faster
-// algorithms for the shortest path problem", 1990) over integer nanosecond times.
-// Simulated time never goes backwards, so the queue is monotone and a radix heap gives
-// amortized O(1) push and O(log T) pop with tiny constants, where a comparison heap
-// pays an unpredictable branch per level.
+// algorithms for the shortest path problem", 1990) over integer nanosecond times, with
+// base-16 digits. Simulated time never goes backwards, so the queue is monotone: an entry
+// is filed by the highest hex digit in which its time differs from the last popped time,
+// and by its value of that digit. Push is O(1); an entry moves down at most once per
+// digit, so a pop costs O(1) amortized for timers within 16^k ns of now, with no
+// comparison branches per level as a comparison heap has.
 //
 // Ordering contract: entries pop in (time, key) order, where keys are issued in
 // increasing order (the kernel's insertion sequence): equal times pop in insertion
 // order, as FoundationDB's task queue does. Why that holds: an entry's bucket is a
 // function of its time and the last popped time only, so a later entry with the same
-// time always lands in the bucket the earlier one is in now, after it; redistribution
-// moves buckets in order.
+// time always lands in the bucket the earlier one is in now, after it; buckets move in
+// order.
 //
 // Capacity grows to the run's peak and is then reused: no allocation per event.
 
@@ -46,79 +48,93 @@ class EventQueue {
     ++size_;
   }
 
-  // The earliest entry. Not const: it may redistribute a bucket to find it.
+  // The earliest entry. Not const: it may move a bucket down to find it.
   const QueueEntry& peek() {
     SL_ASSERT(size_ > 0);
-    if (head_ == buckets_[0].size()) refill();
-    return buckets_[0][head_];
+    if (head_ == now_.size()) refill();
+    return now_[head_];
+  }
+
+  // The entry after the earliest, when it is already known without work; for prefetching.
+  const QueueEntry* following() const {
+    return head_ + 1 < now_.size() ? &now_[head_ + 1] : nullptr;
   }
 
   QueueEntry pop() {
     const QueueEntry entry = peek();
     ++head_;
     --size_;
-    if (head_ == buckets_[0].size()) {
-      buckets_[0].clear();
-      head_ = 0;
-      nonempty_ &= ~1ULL;
-    }
     return entry;
   }
 
  private:
-  static constexpr int kBuckets = 64;
-
-  int bucket_of(std::int64_t time_ns) const {
-    return std::bit_width(static_cast<std::uint64_t>(time_ns ^ last_ns_));
-  }
+  static constexpr int kDigitBits = 4;
+  static constexpr int kDigits = 64 / kDigitBits;
+  static constexpr int kValues = 1 << kDigitBits;
 
   void place(const QueueEntry& entry) {
-    const int b = bucket_of(entry.time_ns);
-    SL_ASSERT(b < kBuckets);
-    buckets_[b].push_back(entry);
-    nonempty_ |= 1ULL << b;
+    const auto diff = static_cast<std::uint64_t>(entry.time_ns ^ last_ns_);
+    if (diff == 0) {
+      now_.push_back(entry);
+      return;
+    }
+    const int digit = (std::bit_width(diff) - 1) / kDigitBits;
+    const int value =
+        static_cast<int>((static_cast<std::uint64_t>(entry.time_ns) >> (digit * kDigitBits)) &
+                         (kValues - 1));
+    buckets_[digit * kValues + value].push_back(entry);
+    values_[digit] = static_cast<std::uint16_t>(values_[digit] | (1u << value));
+    digits_ = static_cast<std::uint16_t>(digits_ | (1u << digit));
   }
 
-  // Bucket 0 is empty: move the smallest non-empty bucket down, around its minimum.
+  // Nothing is due at the last time: move the earliest bucket down around its minimum.
   void refill() {
-    buckets_[0].clear();
+    now_.clear();
     head_ = 0;
-    nonempty_ &= ~1ULL;
-    SL_ASSERT(nonempty_ != 0);
-    const int b = std::countr_zero(nonempty_);
-    std::vector<QueueEntry>& from = buckets_[b];
+    SL_ASSERT(digits_ != 0);
+    const int digit = std::countr_zero(digits_);
+    const int value = std::countr_zero(values_[digit]);
+    std::vector<QueueEntry>& from = buckets_[digit * kValues + value];
+    values_[digit] = static_cast<std::uint16_t>(values_[digit] & ~(1u << value));
+    if (values_[digit] == 0) digits_ = static_cast<std::uint16_t>(digits_ & ~(1u << digit));
+    if (digit == 0) {
+      // Every entry of a lowest-digit bucket has the same time: it becomes `now_` whole.
+      last_ns_ = from.front().time_ns;
+      now_.swap(from);
+      return;
+    }
     std::int64_t min_ns = from.front().time_ns;
     for (const QueueEntry& e : from) min_ns = std::min(min_ns, e.time_ns);
     last_ns_ = min_ns;
     for (const QueueEntry& e : from) place(e);
     from.clear();
-    nonempty_ &= ~(1ULL << b);
-    SL_ASSERT(!buckets_[0].empty());
+    SL_ASSERT(!now_.empty());
   }
 
   // A push earlier than the last peeked time (the kernel peeked past a run_until limit,
-  // then something was scheduled before it): re-sort everything around the new time.
+  // then something was scheduled before it): re-file everything around the new time.
   // Rare, so simple.
   void rebase(std::int64_t time_ns) {
-    std::vector<QueueEntry> all;
-    all.reserve(size_);
-    for (int b = 0; b < kBuckets; ++b) {
-      const std::size_t start = b == 0 ? head_ : 0;
-      all.insert(all.end(), buckets_[b].begin() + static_cast<std::ptrdiff_t>(start),
-                 buckets_[b].end());
-      buckets_[b].clear();
-    }
+    std::vector<QueueEntry> all(now_.begin() + static_cast<std::ptrdiff_t>(head_), now_.end());
+    now_.clear();
     head_ = 0;
-    nonempty_ = 0;
+    for (auto& bucket : buckets_) {
+      all.insert(all.end(), bucket.begin(), bucket.end());
+      bucket.clear();
+    }
+    values_.fill(0);
+    digits_ = 0;
     std::sort(all.begin(), all.end(),
               [](const QueueEntry& a, const QueueEntry& b) { return a.before(b); });
     last_ns_ = time_ns;
     for (const QueueEntry& e : all) place(e);
   }
 
-  std::array<std::vector<QueueEntry>, kBuckets> buckets_;
-  std::size_t head_ = 0;  // Next entry of bucket 0 to pop.
-  std::uint64_t nonempty_ = 0;
+  std::vector<QueueEntry> now_;  // Entries due at last_ns_, in order; popped from head_.
+  std::size_t head_ = 0;
+  std::array<std::vector<QueueEntry>, kDigits * kValues> buckets_;
+  std::array<std::uint16_t, kDigits> values_{};  // Per digit: which values hold entries.
+  std::uint16_t digits_ = 0;                      // Which digits hold entries.
   std::int64_t last_ns_ = 0;
   std::size_t size_ = 0;
 };
