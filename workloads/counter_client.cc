@@ -41,9 +41,11 @@ void CounterClient::schedule_next() {
 
 void CounterClient::send_one() {
   if (rt_.now() - started_at_ns_ >= config_.stop_ns) return;
+  if (config_.max_adds != 0 && sent_ >= config_.max_adds) return;
   schedule_next();
   if (in_flight_.size() >= config_.max_in_flight) return;  // Open loop: this add is skipped.
   const std::uint64_t id = next_request_id_++;
+  ++sent_;
   history_.record(Op{0, rt_.self(), OpType::invoke, id, config_.amount, 0, {}});
   message_.Clear();
   demo::Add* add = message_.mutable_add();

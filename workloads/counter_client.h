@@ -1,7 +1,8 @@
 #pragma once
 
 // An open-loop client of the counter service: it sends adds at a set rate (constant or
-// Poisson arrivals) between start and stop, with a bound on adds in flight, and records
+// Poisson arrivals) between start and stop (and up to a count, if set), with a bound on
+// adds in flight, and records
 // every add in the history. It never retries: without deduplication a retry could apply
 // an add twice, and this client exists to judge the server, not to hide its failures.
 
@@ -26,6 +27,7 @@ struct CounterClientConfig {
   std::uint32_t max_in_flight = 1'000;
   std::int64_t start_ns = 0;
   std::int64_t stop_ns = INT64_MAX;
+  std::uint64_t max_adds = 0;  // Stop after sending this many; 0: no limit.
 };
 
 class CounterClient final : public Node {
@@ -53,6 +55,7 @@ class CounterClient final : public Node {
   NodeId server_;
   // Request ids start from a random base so a restarted client never reuses one.
   std::uint64_t next_request_id_;
+  std::uint64_t sent_ = 0;
   std::map<std::uint64_t, InFlight> in_flight_;
   std::int64_t started_at_ns_ = 0;
   demo::CounterMessage message_;

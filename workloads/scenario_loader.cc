@@ -73,6 +73,7 @@ void load_clients(const scenario::Workload& in, const Place& place, LoadContext&
     if (c.max_in_flight() > 0) cfg.max_in_flight = c.max_in_flight();
     cfg.start_ns = ctx.duration(c.start(), cp.at("start"), "start", 0);
     cfg.stop_ns = ctx.duration(c.stop(), cp.at("stop"), "stop", out->duration_ns);
+    cfg.max_adds = c.max_adds();
     if (cfg.start_ns > cfg.stop_ns) ctx.error(cp.at("stop"), "stop is before start");
     out->clients.push_back(std::move(spec));
   }
