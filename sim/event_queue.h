@@ -2,11 +2,11 @@
 
 // The kernel's event queue: a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, "Faster
 // algorithms for the shortest path problem", 1990) over integer nanosecond times, with
-// base-16 digits. Simulated time never goes backwards, so the queue is monotone: an entry
-// is filed by the highest hex digit in which its time differs from the last popped time,
-// and by its value of that digit. Push is O(1); an entry moves down at most once per
-// digit, so a pop costs O(1) amortized for timers within 16^k ns of now, with no
-// comparison branches per level as a comparison heap has.
+// base-64 digits. Simulated time never goes backwards, so the queue is monotone: an entry
+// is filed by the highest digit in which its time differs from the last popped time, and
+// by its value of that digit. Push is O(1); an entry moves down at most once per digit,
+// so a pop costs O(1) amortized, with no comparison branch per level as a comparison
+// heap has.
 //
 // Ordering contract: entries pop in (time, key) order, where keys are issued in
 // increasing order (the kernel's insertion sequence): equal times pop in insertion
@@ -68,9 +68,11 @@ class EventQueue {
   }
 
  private:
-  static constexpr int kDigitBits = 4;
-  static constexpr int kDigits = 64 / kDigitBits;
+  // Six-bit digits: a timer a microsecond out moves down about twice; 11 x 64 buckets.
+  static constexpr int kDigitBits = 6;
+  static constexpr int kDigits = (64 + kDigitBits - 1) / kDigitBits;
   static constexpr int kValues = 1 << kDigitBits;
+  using ValueMask = std::uint64_t;
 
   void place(const QueueEntry& entry) {
     const auto diff = static_cast<std::uint64_t>(entry.time_ns ^ last_ns_);
@@ -83,8 +85,8 @@ class EventQueue {
         static_cast<int>((static_cast<std::uint64_t>(entry.time_ns) >> (digit * kDigitBits)) &
                          (kValues - 1));
     buckets_[digit * kValues + value].push_back(entry);
-    values_[digit] = static_cast<std::uint16_t>(values_[digit] | (1u << value));
-    digits_ = static_cast<std::uint16_t>(digits_ | (1u << digit));
+    values_[digit] |= ValueMask{1} << value;
+    digits_ |= 1u << digit;
   }
 
   // Nothing is due at the last time: move the earliest bucket down around its minimum.
@@ -95,8 +97,8 @@ class EventQueue {
     const int digit = std::countr_zero(digits_);
     const int value = std::countr_zero(values_[digit]);
     std::vector<QueueEntry>& from = buckets_[digit * kValues + value];
-    values_[digit] = static_cast<std::uint16_t>(values_[digit] & ~(1u << value));
-    if (values_[digit] == 0) digits_ = static_cast<std::uint16_t>(digits_ & ~(1u << digit));
+    values_[digit] &= ~(ValueMask{1} << value);
+    if (values_[digit] == 0) digits_ &= ~(1u << digit);
     if (digit == 0) {
       // Every entry of a lowest-digit bucket has the same time: it becomes `now_` whole.
       last_ns_ = from.front().time_ns;
@@ -133,8 +135,8 @@ class EventQueue {
   std::vector<QueueEntry> now_;  // Entries due at last_ns_, in order; popped from head_.
   std::size_t head_ = 0;
   std::array<std::vector<QueueEntry>, kDigits * kValues> buckets_;
-  std::array<std::uint16_t, kDigits> values_{};  // Per digit: which values hold entries.
-  std::uint16_t digits_ = 0;                      // Which digits hold entries.
+  std::array<ValueMask, kDigits> values_{};  // Per digit: which values hold entries.
+  std::uint32_t digits_ = 0;                  // Which digits hold entries.
   std::int64_t last_ns_ = 0;
   std::size_t size_ = 0;
 };
