@@ -101,8 +101,10 @@ class EventQueue {
     if (values_[digit] == 0) digits_ &= ~(1u << digit);
     if (digit == 0) {
       // Every entry of a lowest-digit bucket has the same time: it becomes `now_` whole.
+      // Copied rather than swapped, so each vector keeps the capacity it grew to.
       last_ns_ = from.front().time_ns;
-      now_.swap(from);
+      now_.assign(from.begin(), from.end());
+      from.clear();
       return;
     }
     std::int64_t min_ns = from.front().time_ns;

@@ -19,6 +19,25 @@ void check_probability(double p, const Place& place, LoadContext& ctx) {
   if (p <= 0 || p > 1) ctx.error(place.at("probability"), "probability must be in (0, 1]");
 }
 
+// Adds every node of the named zones to `ids`, keeping ids sorted and unique.
+void add_zone_nodes(const google::protobuf::RepeatedPtrField<std::string>& zones,
+                    const Place& place, const char* field, const ScenarioConfig& config,
+                    LoadContext& ctx, std::vector<std::uint32_t>* ids) {
+  for (int i = 0; i < zones.size(); ++i) {
+    const auto it = ctx.zone_ids.find(zones[i]);
+    if (it == ctx.zone_ids.end()) {
+      ctx.error(place.at(field, i), std::string(field) + ": no zone named \"" + zones[i] +
+                                        "\" in the topology");
+      continue;
+    }
+    for (std::uint32_t n = 0; n < config.topology.nodes.size(); ++n) {
+      if (config.topology.nodes[n].zone == it->second) ids->push_back(n);
+    }
+  }
+  std::sort(ids->begin(), ids->end());
+  ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+}
+
 std::uint32_t zone_of(const scenario::ZoneFault& z, const Place& place, LoadContext& ctx) {
   const auto it = ctx.zone_ids.find(z.zone());
   if (it == ctx.zone_ids.end()) {
@@ -29,7 +48,8 @@ std::uint32_t zone_of(const scenario::ZoneFault& z, const Place& place, LoadCont
 }
 
 // Fills the kind-specific part of `out` from the oneof member.
-void load_kind(const scenario::Fault& in, const Place& place, LoadContext& ctx, sim::Fault* out) {
+void load_kind(const scenario::Fault& in, const Place& place, const ScenarioConfig& config,
+               LoadContext& ctx, sim::Fault* out) {
   const auto* field = in.GetDescriptor()->FindFieldByNumber(in.kind_case());
   const char* name = field->name().c_str();
   const google::protobuf::Message& body = in.GetReflection()->GetMessage(in, field);
@@ -38,8 +58,10 @@ void load_kind(const scenario::Fault& in, const Place& place, LoadContext& ctx, 
     case FK::partition:
     case FK::connection_reset: {
       const auto& f = static_cast<const scenario::PartitionFault&>(body);
-      out->nodes = ctx.nodes(f.nodes(), p, "nodes", true);
+      out->nodes = ctx.nodes(f.nodes(), p, "nodes", f.zones().empty());
       out->peers = ctx.nodes(f.peers(), p, "peers", false);
+      add_zone_nodes(f.zones(), p, "zones", config, ctx, &out->nodes);
+      add_zone_nodes(f.peer_zones(), p, "peer_zones", config, ctx, &out->peers);
       out->one_way = f.one_way();
       break;
     }
@@ -136,7 +158,7 @@ void load_faults(const scenario::Scenario& in, const Place& place, LoadContext& 
     if (fault.kind == FK::pause && fault.duration_ns <= 0) {
       ctx.error(fp.line, "pause: missing 'for' (how long the node stops)");
     }
-    load_kind(f, fp, ctx, &fault);
+    load_kind(f, fp, *out, ctx, &fault);
     out->faults.push_back(std::move(fault));
   }
   std::stable_sort(out->faults.begin(), out->faults.end(),

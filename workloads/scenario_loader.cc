@@ -79,6 +79,15 @@ void load_clients(const scenario::Workload& in, const Place& place, LoadContext&
   }
 }
 
+void load_checkers(const scenario::Scenario& in, const Place& place, LoadContext& ctx) {
+  for (int i = 0; i < in.checker_size(); ++i) {
+    if (in.checker(i) != "counter") {
+      ctx.error(place.at("checker", i), "checker: unknown checker \"" + in.checker(i) +
+                                            "\"; the counter system has: counter");
+    }
+  }
+}
+
 void load_expectations(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
                        ScenarioConfig* out) {
   const auto& known = known_anomalies();
@@ -141,6 +150,7 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   if (in.has_swarm() && !ctx.failed()) {
     load_swarm(in.swarm(), root.nested("swarm", in.swarm()), ctx, &out);
   }
+  load_checkers(in, root, ctx);
   load_expectations(in, root, ctx, &out);
   if (ctx.failed()) return Error{ctx.joined_errors()};
   return out;

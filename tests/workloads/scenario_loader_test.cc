@@ -136,6 +136,28 @@ TEST(ScenarioLoader, EveryErrorIsReportedNotJustTheFirst) {
   EXPECT_NE(e.find("fsync"), std::string::npos) << e;
 }
 
+TEST(ScenarioLoader, PartitionsTakeZoneSets) {
+  const auto r = parse_scenario(
+      replace(kValid, "pause { nodes: [\"other\"] }",
+              "partition { zones: [\"a\"] peer_zones: [\"b\"] one_way: true }"),
+      "s.textproto");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const sim::Fault& f = r.value().faults[0];
+  EXPECT_EQ(f.kind, sim::FaultKind::partition);
+  EXPECT_EQ(f.nodes, (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_EQ(f.peers, (std::vector<std::uint32_t>{2}));
+  EXPECT_TRUE(f.one_way);
+  const std::string e = error_of(
+      replace(kValid, "pause { nodes: [\"other\"] }", "partition { zones: [\"mars\"] }"));
+  EXPECT_NE(e.find("s.textproto:12: zones: no zone named \"mars\""), std::string::npos) << e;
+}
+
+TEST(ScenarioLoader, UnknownCheckerIsRejected) {
+  EXPECT_TRUE(parse_scenario(kValid + "checker: \"counter\"\n", "s.textproto").ok());
+  const std::string e = error_of(kValid + "checker: \"kafka\"\n");
+  EXPECT_NE(e.find("s.textproto:14: checker: unknown checker \"kafka\""), std::string::npos) << e;
+}
+
 TEST(ScenarioLoader, MissingFileIsAClearError) {
   const auto r = load_scenario("/nonexistent/x.textproto");
   ASSERT_FALSE(r.ok());
