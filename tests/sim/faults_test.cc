@@ -15,12 +15,6 @@ namespace {
 
 using namespace test_util;  // NOLINT(google-build-using-namespace): test helpers.
 
-std::vector<std::string> texts(const std::vector<Entry>& entries) {
-  std::vector<std::string> out;
-  for (const Entry& e : entries) out.push_back(e.what);
-  return out;
-}
-
 // n0, n1 in zone 0; n2 in zone 1; n3 in zone 2.
 class FaultInjectorTest : public ::testing::Test {
  protected:

@@ -107,6 +107,13 @@ inline void install_recorders(World& world, Log& log, RecordingNode::Hook hook =
 
 // Nodes named n0, n1, ... in the given zones; zone z lies in region zone_regions[z].
 // No jitter and no CPU cost, so every delivery time is an exact formula.
+// What each recorded entry says, in order.
+inline std::vector<std::string> texts(const std::vector<Entry>& entries) {
+  std::vector<std::string> out;
+  for (const Entry& e : entries) out.push_back(e.what);
+  return out;
+}
+
 inline Topology make_topology(const std::vector<std::uint32_t>& node_zones,
                               const std::vector<std::uint32_t>& zone_regions) {
   Topology topology;

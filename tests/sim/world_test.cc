@@ -14,12 +14,6 @@ namespace {
 
 using namespace test_util;  // NOLINT(google-build-using-namespace): test helpers.
 
-std::vector<std::string> texts(const std::vector<Entry>& entries) {
-  std::vector<std::string> out;
-  for (const Entry& e : entries) out.push_back(e.what);
-  return out;
-}
-
 // Each incarnation arms a 1 s timer and reads back file "f".
 void timer_and_read(RecordingNode& node) {
   node.runtime().after(kSec, [&node] { node.record("timer"); });
