@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/assert.h"
+#include "base/draw.h"
 
 namespace streamlab::sim {
 
@@ -63,7 +64,7 @@ std::int64_t Rng::uniform_i64(std::int64_t lo, std::int64_t hi) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + uniform_u64(span + 1));
 }
 
-double Rng::uniform_01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform_01() { return unit_from_bits(next_u64()); }
 
 bool Rng::chance(double probability) {
   if (probability <= 0) return false;
@@ -73,8 +74,7 @@ bool Rng::chance(double probability) {
 
 double Rng::exponential(double mean) {
   SL_ASSERT(mean >= 0);
-  // 1 - u lies in (0, 1], so the log is finite.
-  return -mean * std::log(1.0 - uniform_01());
+  return exponential_from_bits(next_u64(), mean);
 }
 
 double Rng::normal(double mean, double stddev) {
@@ -82,7 +82,7 @@ double Rng::normal(double mean, double stddev) {
   // Box-Muller, one value per call: simpler to keep deterministic than a cached pair.
   const double u1 = 1.0 - uniform_01();
   const double u2 = uniform_01();
-  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  const double z = std::sqrt(-2.0 * log_unit_interval(u1)) * std::cos(2.0 * M_PI * u2);
   return mean + stddev * z;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "base/assert.h"
+#include "base/draw.h"
 
 namespace streamlab::workloads {
 
@@ -29,10 +30,7 @@ void CounterClient::on_start() {
 std::int64_t CounterClient::gap_ns() {
   const double mean = 1e9 / config_.rate_per_s;
   if (!config_.poisson) return std::max<std::int64_t>(1, std::llround(mean));
-  // Exponential gaps from this node's random stream (sim/rng.h's distribution, here
-  // spelled out because node code sees only Runtime::random()).
-  const double u = static_cast<double>(rt_.random() >> 11) * 0x1.0p-53;
-  return std::max<std::int64_t>(1, std::llround(-mean * std::log(1.0 - u)));
+  return std::max<std::int64_t>(1, std::llround(exponential_from_bits(rt_.random(), mean)));
 }
 
 void CounterClient::schedule_next() {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/draw.h"
+
 namespace streamlab::sim {
 namespace {
 
@@ -126,6 +128,18 @@ TEST(RngTest, ChanceExtremesAndRate) {
     hits += rng.chance(0.25) ? 1 : 0;
   }
   EXPECT_NEAR(hits / 10'000.0, 0.25, 0.02);
+}
+
+TEST(RngTest, LogOfUnitIntervalMatchesLibm) {
+  Rng rng(9);
+  for (int i = 0; i < 200'000; ++i) {
+    const double x = 1.0 - rng.uniform_01();
+    const double expected = std::log(x);
+    EXPECT_NEAR(log_unit_interval(x), expected, 1e-12) << x;
+  }
+  for (const double x : {1.0, 0.5, 0.25, 1e-300, 0.7071067811865476, 0.9999999999999999}) {
+    EXPECT_NEAR(log_unit_interval(x), std::log(x), 1e-12) << x;
+  }
 }
 
 TEST(RngTest, ExponentialMeanWithinTwoPercent) {
