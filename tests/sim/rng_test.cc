@@ -142,6 +142,24 @@ TEST(RngTest, LogOfUnitIntervalMatchesLibm) {
   }
 }
 
+TEST(RngTest, ExponentialTailFollowsTheDensityAtEveryScale) {
+  // The ziggurat has three paths (rectangle, wedge, tail past 7.7); each must be right.
+  Rng rng(11);
+  constexpr int kDraws = 2'000'000;
+  const double cuts[] = {0.01, 0.1, 0.5, 1, 2, 4, 7, 8, 10};
+  int above[std::size(cuts)] = {};
+  for (int i = 0; i < kDraws; ++i) {
+    const double x = rng.exponential(1.0);
+    ASSERT_GE(x, 0);
+    for (std::size_t c = 0; c < std::size(cuts); ++c) above[c] += x > cuts[c] ? 1 : 0;
+  }
+  for (std::size_t c = 0; c < std::size(cuts); ++c) {
+    const double expected = std::exp(-cuts[c]) * kDraws;
+    // Five binomial standard deviations, plus one count for the far tail.
+    EXPECT_NEAR(above[c], expected, 5 * std::sqrt(expected) + 1) << "P(X > " << cuts[c] << ")";
+  }
+}
+
 TEST(RngTest, ExponentialMeanWithinTwoPercent) {
   Rng rng(8);
   const Moments m = moments_of([&] { return rng.exponential(250.0); });
