@@ -103,31 +103,54 @@ std::vector<std::uint32_t> FaultInjector::other_side(const Fault& fault) const {
   return rest;
 }
 
-void FaultInjector::set_disk_fault(const Fault& fault, bool on) {
+void FaultInjector::set_node_setting(const Fault& fault, std::uint32_t n, bool on) {
+  Network& network = world_.network();
+  DiskFaults& f = world_.disk(n).faults();
+  switch (fault.kind) {
+    case FaultKind::latency_spike:
+      network.set_latency_spike(n, on ? fault.amount_ns : 0);
+      break;
+    case FaultKind::bandwidth_cut:
+      network.set_bandwidth_percent(n, on ? fault.percent : 100);
+      break;
+    case FaultKind::disk_read_errors:
+      f.read_error_probability = on ? fault.probability : 0;
+      break;
+    case FaultKind::disk_corruption:
+      f.corrupt_read_probability = on ? fault.probability : 0;
+      break;
+    case FaultKind::disk_misdirected_writes:
+      f.misdirect_write_probability = on ? fault.probability : 0;
+      break;
+    case FaultKind::disk_slow:
+      f.slowdown_factor = on ? fault.factor : 1;
+      break;
+    case FaultKind::disk_full:
+      f.full = on;
+      break;
+    case FaultKind::disk_lying_fsync:
+      f.lying_fsync = on;
+      break;
+    default:
+      SL_ASSERT_MSG(false, "not a per-node setting");
+  }
+}
+
+// Overlapping faults of one kind on one node: when one is lifted, the newest that is still
+// active takes over again, so a short fault never ends a longer one early.
+void FaultInjector::lift_node_setting(std::size_t index) {
+  const Fault& fault = faults_[index];
+  active_.erase(index);
   for (const std::uint32_t n : fault.nodes) {
-    DiskFaults& f = world_.disk(n).faults();
-    switch (fault.kind) {
-      case FaultKind::disk_read_errors:
-        f.read_error_probability = on ? fault.probability : 0;
-        break;
-      case FaultKind::disk_corruption:
-        f.corrupt_read_probability = on ? fault.probability : 0;
-        break;
-      case FaultKind::disk_misdirected_writes:
-        f.misdirect_write_probability = on ? fault.probability : 0;
-        break;
-      case FaultKind::disk_slow:
-        f.slowdown_factor = on ? fault.factor : 1;
-        break;
-      case FaultKind::disk_full:
-        f.full = on;
-        break;
-      case FaultKind::disk_lying_fsync:
-        f.lying_fsync = on;
-        break;
-      default:
-        SL_ASSERT_MSG(false, "not a disk fault");
+    const Fault* still = nullptr;
+    for (const std::size_t other : active_) {
+      const Fault& candidate = faults_[other];
+      if (candidate.kind == fault.kind &&
+          std::find(candidate.nodes.begin(), candidate.nodes.end(), n) != candidate.nodes.end()) {
+        if (still == nullptr || candidate.at_ns >= still->at_ns) still = &candidate;
+      }
     }
+    set_node_setting(still != nullptr ? *still : fault, n, still != nullptr);
   }
 }
 
@@ -147,12 +170,6 @@ void FaultInjector::inject(std::size_t index) {
         for (const std::uint32_t b : other_side(fault)) network.reset_connection(a, b);
       }
       break;
-    case FaultKind::latency_spike:
-      for (const std::uint32_t n : fault.nodes) network.set_latency_spike(n, fault.amount_ns);
-      break;
-    case FaultKind::bandwidth_cut:
-      for (const std::uint32_t n : fault.nodes) network.set_bandwidth_percent(n, fault.percent);
-      break;
     case FaultKind::heal_network:
       network.heal_all();
       break;
@@ -171,13 +188,16 @@ void FaultInjector::inject(std::size_t index) {
     case FaultKind::clock_jump:
       for (const std::uint32_t n : fault.nodes) world_.jump_clock(n, fault.amount_ns);
       break;
+    case FaultKind::latency_spike:
+    case FaultKind::bandwidth_cut:
     case FaultKind::disk_read_errors:
     case FaultKind::disk_corruption:
     case FaultKind::disk_misdirected_writes:
     case FaultKind::disk_slow:
     case FaultKind::disk_full:
     case FaultKind::disk_lying_fsync:
-      set_disk_fault(fault, true);
+      for (const std::uint32_t n : fault.nodes) set_node_setting(fault, n, true);
+      active_.insert(index);
       break;
     case FaultKind::zone_kill:
       for (const std::uint32_t n : world_.nodes_in_zone(fault.zone)) world_.crash(n);
@@ -213,25 +233,21 @@ void FaultInjector::lift(std::size_t index) {
       for (const FaultHandle h : handles_[index]) network.remove(h);
       handles_.erase(index);
       break;
-    case FaultKind::latency_spike:
-      for (const std::uint32_t n : fault.nodes) network.set_latency_spike(n, 0);
-      break;
-    case FaultKind::bandwidth_cut:
-      for (const std::uint32_t n : fault.nodes) network.set_bandwidth_percent(n, 100);
-      break;
     case FaultKind::crash:
       for (const std::uint32_t n : fault.nodes) world_.restart(n);
       break;
     case FaultKind::zone_kill:
       for (const std::uint32_t n : world_.nodes_in_zone(fault.zone)) world_.restart(n);
       break;
+    case FaultKind::latency_spike:
+    case FaultKind::bandwidth_cut:
     case FaultKind::disk_read_errors:
     case FaultKind::disk_corruption:
     case FaultKind::disk_misdirected_writes:
     case FaultKind::disk_slow:
     case FaultKind::disk_full:
     case FaultKind::disk_lying_fsync:
-      set_disk_fault(fault, false);
+      lift_node_setting(index);
       break;
     case FaultKind::connection_reset:
     case FaultKind::heal_network:
@@ -247,6 +263,7 @@ void FaultInjector::heal_everything() {
   log_.push_back({world_.kernel().now(), true, "heal everything (liveness phase)"});
   world_.network().heal_all();
   handles_.clear();
+  active_.clear();
   for (std::uint32_t n = 0; n < world_.node_count(); ++n) {
     world_.disk(n).faults() = DiskFaults{};
     world_.restart(n);

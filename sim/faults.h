@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,11 +84,14 @@ class FaultInjector {
   void lift(std::size_t index);
   void heal_everything();
   std::vector<std::uint32_t> other_side(const Fault& fault) const;
-  void set_disk_fault(const Fault& fault, bool on);
+  // Per-node settings: latency spikes, bandwidth cuts and disk faults.
+  void set_node_setting(const Fault& fault, std::uint32_t node, bool on);
+  void lift_node_setting(std::size_t index);
 
   World& world_;
   std::vector<Fault> faults_;
   std::map<std::size_t, std::vector<FaultHandle>> handles_;
+  std::set<std::size_t> active_;  // Injected, not yet lifted per-node settings.
   std::vector<FaultLogEntry> log_;
 };
 

@@ -47,6 +47,33 @@ Fault make_fault(FaultKind kind, std::int64_t at_ns, std::int64_t duration_ns) {
   return fault;
 }
 
+TEST_F(FaultInjectorTest, OverlappingFaultsOfOneKindDoNotEndEachOtherEarly) {
+  Fault long_spike = make_fault(FaultKind::latency_spike, 1 * kMs, 10 * kMs);
+  long_spike.nodes = {0};
+  long_spike.amount_ns = 50 * kMs;
+  Fault short_spike = make_fault(FaultKind::latency_spike, 2 * kMs, 1 * kMs);
+  short_spike.nodes = {0, 1};
+  short_spike.amount_ns = 5 * kMs;
+  Fault slow = make_fault(FaultKind::disk_slow, 1 * kMs, 10 * kMs);
+  slow.nodes = {2};
+  slow.factor = 7;
+  Fault slower = make_fault(FaultKind::disk_slow, 2 * kMs, 1 * kMs);
+  slower.nodes = {2};
+  slower.factor = 3;
+  start({long_spike, short_spike, slow, slower});
+  const std::int64_t base = world_.network().base_latency_ns(0, 2);
+  world_.run_until(2 * kMs);
+  EXPECT_EQ(world_.network().base_latency_ns(0, 2) - base, 5 * kMs) << "newest wins";
+  EXPECT_EQ(world_.disk(2).faults().slowdown_factor, 3u);
+  world_.run_until(4 * kMs);  // The short ones are lifted; the long ones still run.
+  EXPECT_EQ(world_.network().base_latency_ns(0, 2) - base, 50 * kMs);
+  EXPECT_EQ(world_.network().base_latency_ns(1, 2) - base, 0);
+  EXPECT_EQ(world_.disk(2).faults().slowdown_factor, 7u);
+  world_.run_until(12 * kMs);
+  EXPECT_EQ(world_.network().base_latency_ns(0, 2) - base, 0);
+  EXPECT_EQ(world_.disk(2).faults().slowdown_factor, 1u);
+}
+
 TEST_F(FaultInjectorTest, ScriptedPartitionBlocksDuringWindowThenLifts) {
   Fault partition = make_fault(FaultKind::partition, 10 * kMs, 20 * kMs);
   partition.nodes = {0};
