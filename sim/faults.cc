@@ -20,18 +20,24 @@ constexpr std::array<const char*, kFaultKindCount> kFaultNames = {
     "zone_restore",
 };
 
+// "2s", "1.5ms", "812.293ms": the largest unit that fits, three decimals at most.
 std::string format_ns(std::int64_t ns) {
-  char buffer[48];
-  if (ns % 1'000'000'000 == 0) {
-    std::snprintf(buffer, sizeof buffer, "%llds", static_cast<long long>(ns / 1'000'000'000));
-  } else if (ns % 1'000'000 == 0) {
-    std::snprintf(buffer, sizeof buffer, "%lldms", static_cast<long long>(ns / 1'000'000));
-  } else if (ns % 1'000 == 0) {
-    std::snprintf(buffer, sizeof buffer, "%lldus", static_cast<long long>(ns / 1'000));
-  } else {
-    std::snprintf(buffer, sizeof buffer, "%lldns", static_cast<long long>(ns));
+  struct Unit {
+    std::int64_t ns;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
+  const std::int64_t magnitude = ns < 0 ? -ns : ns;
+  for (const Unit& unit : kUnits) {
+    if (magnitude < unit.ns) continue;
+    char buffer[48];
+    std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(ns) / unit.ns);
+    std::string text = buffer;
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+    return text + unit.name;
   }
-  return buffer;
+  return std::to_string(ns) + "ns";
 }
 
 }  // namespace

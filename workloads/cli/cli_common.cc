@@ -112,6 +112,17 @@ void print_summary(const ScenarioConfig& config, const workloads::RunResult& r,
   std::printf("time       %.3f s simulated in %.3f s wall (%.0fx), %" PRIu64 " events\n", sim_s,
               r.wall_time_s, r.wall_time_s > 0 ? sim_s / r.wall_time_s : 0.0, r.events);
   std::printf("faults     %.0f injected\n", metric(r, "faults_injected"));
+  // The schedule as it ran, so a reader can line anomalies up with their causes; a long
+  // swarm is cut short here and given whole in --json.
+  constexpr std::size_t kFaultLines = 12;
+  for (std::size_t i = 0; i < r.fault_log.size() && i < kFaultLines; ++i) {
+    const sim::FaultLogEntry& f = r.fault_log[i];
+    std::printf("  %10.3f s  %s %s\n", static_cast<double>(f.time_ns) / 1e9,
+                f.lifted ? "lift  " : "inject", f.text.c_str());
+  }
+  if (r.fault_log.size() > kFaultLines) {
+    std::printf("  ... %zu more in --json\n", r.fault_log.size() - kFaultLines);
+  }
   std::printf("ops        %.0f invoked: %.0f ok, %.0f fail, %.0f info, %.0f pending;"
               " %.1f ok/s\n",
               metric(r, "ops_invoked"), metric(r, "ops_ok"), metric(r, "ops_fail"),
