@@ -125,29 +125,26 @@ void SimDisk::complete(std::uint32_t op_index) {
     case OpKind::truncate:
       apply_truncate(op);
       break;
-    case OpKind::fsync: {
+    case OpKind::fsync:
       ++stats_.fsyncs;
       if (!faults_.lying_fsync) {
         std::erase_if(undo_, [&](const Undo& u) { return u.file == op.file; });
       }
-      IoCallback done = std::move(op.io_done);
-      release(op_index);
-      done(IoStatus::ok);
-      return;
-    }
+      op.status = IoStatus::ok;
+      break;
     case OpKind::read:
       finish_read(op);
       break;
   }
+  // The slot is released before the callback runs: the callback may issue operations.
+  const IoStatus status = op.status;
   if (op.kind == OpKind::read) {
     ReadCallback done = std::move(op.read_done);
-    const IoStatus status = op.status;
     std::vector<std::uint8_t> bytes = std::move(op.bytes);
     release(op_index);
     done(status, bytes);
   } else {
     IoCallback done = std::move(op.io_done);
-    const IoStatus status = op.status;
     release(op_index);
     done(status);
   }
@@ -249,14 +246,14 @@ void SimDisk::write_back() {
   undo_.erase(undo_.begin(), undo_.begin() + static_cast<std::ptrdiff_t>(flushed));
 }
 
-void SimDisk::crash() {
+void SimDisk::crash(bool torn) {
   write_back();
   for (std::size_t i = undo_.size(); i-- > 0;) {
     const Undo& undo = undo_[i];
     auto& data = file_of(files_, undo.file);
     const bool newest = i + 1 == undo_.size();
     std::uint64_t keep = 0;
-    if (newest && faults_.torn_writes_on_crash && !undo.truncate && undo.new_length > 0) {
+    if (newest && torn && !undo.truncate && undo.new_length > 0) {
       keep = rng_.uniform_u64(undo.new_length);
     }
     const std::uint64_t before = data.size();

@@ -37,7 +37,6 @@ struct DiskFaults {
   std::uint32_t slowdown_factor = 1;
   bool full = false;
   bool lying_fsync = false;
-  bool torn_writes_on_crash = false;
 };
 
 struct DiskStats {
@@ -60,8 +59,9 @@ class SimDisk {
             ReadCallback done);
   void truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done);
 
-  // The power goes out: unsynced writes are reverted, pending operations forgotten.
-  void crash();
+  // The power goes out: unsynced writes are reverted, pending operations forgotten. With
+  // `torn`, the newest unsynced write may survive as a prefix.
+  void crash(bool torn);
 
   DiskFaults& faults() { return faults_; }
   const DiskStats& stats() const { return stats_; }

@@ -98,11 +98,12 @@ void FaultInjector::schedule_heal_everything(std::int64_t time_ns) {
                               [this] { heal_everything(); });
 }
 
-std::vector<std::uint32_t> FaultInjector::other_side(const Fault& fault) const {
-  if (!fault.peers.empty()) return fault.peers;
+std::vector<std::uint32_t> FaultInjector::other_side(const std::vector<std::uint32_t>& nodes,
+                                                     const std::vector<std::uint32_t>& peers) const {
+  if (!peers.empty()) return peers;
   std::vector<std::uint32_t> rest;
   for (std::uint32_t n = 0; n < world_.node_count(); ++n) {
-    if (std::find(fault.nodes.begin(), fault.nodes.end(), n) == fault.nodes.end()) {
+    if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) {
       rest.push_back(n);
     }
   }
@@ -166,24 +167,21 @@ void FaultInjector::inject(std::size_t index) {
   log_.push_back({world_.kernel().now(), false, describe(fault)});
   switch (fault.kind) {
     case FaultKind::partition:
-      handles_[index].push_back(network.partition(fault.nodes, other_side(fault), fault.one_way));
+      handles_[index].push_back(network.partition(fault.nodes, other_side(fault.nodes, fault.peers), fault.one_way));
       break;
     case FaultKind::clog:
-      handles_[index].push_back(network.clog(fault.nodes, other_side(fault), fault.amount_ns));
+      handles_[index].push_back(network.clog(fault.nodes, other_side(fault.nodes, fault.peers), fault.amount_ns));
       break;
     case FaultKind::connection_reset:
       for (const std::uint32_t a : fault.nodes) {
-        for (const std::uint32_t b : other_side(fault)) network.reset_connection(a, b);
+        for (const std::uint32_t b : other_side(fault.nodes, fault.peers)) network.reset_connection(a, b);
       }
       break;
     case FaultKind::heal_network:
       network.heal_all();
       break;
     case FaultKind::crash:
-      for (const std::uint32_t n : fault.nodes) {
-        world_.disk(n).faults().torn_writes_on_crash = fault.torn;
-        world_.crash(n);
-      }
+      for (const std::uint32_t n : fault.nodes) world_.crash(n, fault.torn);
       break;
     case FaultKind::restart:
       for (const std::uint32_t n : fault.nodes) world_.restart(n);
@@ -210,9 +208,7 @@ void FaultInjector::inject(std::size_t index) {
       break;
     case FaultKind::zone_isolate: {
       const std::vector<std::uint32_t> inside = world_.nodes_in_zone(fault.zone);
-      Fault probe;
-      probe.nodes = inside;
-      handles_[index].push_back(network.partition(inside, other_side(probe), false));
+      handles_[index].push_back(network.partition(inside, other_side(inside, {}), false));
       break;
     }
     case FaultKind::zone_restore:

@@ -83,7 +83,9 @@ class FaultInjector {
   void inject(std::size_t index);
   void lift(std::size_t index);
   void heal_everything();
-  std::vector<std::uint32_t> other_side(const Fault& fault) const;
+  // `peers` if any, else every node not in `nodes`.
+  std::vector<std::uint32_t> other_side(const std::vector<std::uint32_t>& nodes,
+                                        const std::vector<std::uint32_t>& peers) const;
   // Per-node settings: latency spikes, bandwidth cuts and disk faults.
   void set_node_setting(const Fault& fault, std::uint32_t node, bool on);
   void lift_node_setting(std::size_t index);

@@ -95,7 +95,9 @@ bool Kernel::step() {
 
 bool Kernel::run_top() {
   if (const QueueEntry* next = queue_.following()) {
-    // The next event's slot is a likely cache miss; start loading it while this one runs.
+    // The next event's slot is a likely cache miss once slots outgrow the cache; start
+    // loading it while this one runs (100,000 pending: 4.6-4.9 M vs 2.9-3.0 M events/s
+    // without, measured side by side).
     __builtin_prefetch(&slot(static_cast<std::uint32_t>(next->key & kSlotMask)));
   }
   const QueueEntry entry = queue_.pop();

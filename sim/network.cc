@@ -157,19 +157,21 @@ void Network::break_channel(std::uint32_t from, std::uint32_t to, bool notify_se
                          });
 }
 
+void Network::apply_to_pair(const PairFault& fault, std::size_t p, int sign) {
+  if (fault.is_clog) {
+    clog_ns_[p] += sign * fault.extra_ns;
+  } else {
+    SL_ASSERT(sign > 0 || blocked_[p] > 0);
+    blocked_[p] = static_cast<std::uint16_t>(blocked_[p] + sign);
+  }
+}
+
 void Network::apply(const PairFault& fault, int sign) {
   for (const std::uint32_t a : fault.from) {
     for (const std::uint32_t b : fault.to) {
       if (a == b) continue;
-      for (const std::size_t p : {pair(a, b), pair(b, a)}) {
-        if (p == pair(b, a) && !fault.symmetric) continue;
-        if (fault.is_clog) {
-          clog_ns_[p] += sign * fault.extra_ns;
-        } else {
-          SL_ASSERT(sign > 0 || blocked_[p] > 0);
-          blocked_[p] = static_cast<std::uint16_t>(blocked_[p] + sign);
-        }
-      }
+      apply_to_pair(fault, pair(a, b), sign);
+      if (fault.symmetric) apply_to_pair(fault, pair(b, a), sign);
     }
   }
 }

@@ -92,6 +92,7 @@ class Network {
 
   std::size_t pair(std::uint32_t from, std::uint32_t to) const { return from * node_count_ + to; }
   void apply(const PairFault& fault, int sign);
+  void apply_to_pair(const PairFault& fault, std::size_t p, int sign);
   void break_channel(std::uint32_t from, std::uint32_t to, bool notify_sender);
   std::int64_t jitter_ns(std::int64_t base_ns);
   std::int64_t serialization_ns(std::uint32_t node, std::uint64_t bytes) const;

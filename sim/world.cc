@@ -80,7 +80,7 @@ void World::boot(std::uint32_t node) {
   });
 }
 
-void World::crash(std::uint32_t node) {
+void World::crash(std::uint32_t node, bool torn) {
   SL_ASSERT(node < nodes_.size());
   NodeSlot& slot = nodes_[node];
   if (slot.state != NodeState::up) return;
@@ -89,7 +89,7 @@ void World::crash(std::uint32_t node) {
   kernel_.bump_incarnation(node);
   kernel_.set_down(node, true);
   kernel_.pause_until(node, kernel_.now());
-  slot.disk->crash();
+  slot.disk->crash(torn);
   network_->node_crashed(node);
   slot.actor.reset();
   slot.state = NodeState::crashed;

@@ -67,9 +67,9 @@ class DiskTest : public ::testing::Test {
     return result;
   }
   // As World::crash does it: the node's pending completions die with the incarnation.
-  void crash() {
+  void crash(bool torn = false) {
     kernel_.bump_incarnation(node_);
-    disk_->crash();
+    disk_->crash(torn);
   }
   std::string contents(std::string_view file) { return text_of(disk_->contents(file)); }
   std::string durable(std::string_view file) { return text_of(disk_->durable_contents(file)); }
@@ -162,8 +162,7 @@ TEST_F(DiskTest, TornWriteOnCrashLeavesPrefixOfNewestWrite) {
     ASSERT_EQ(fsync("f"), IoStatus::ok);
     ASSERT_EQ(write("older", 0, "gone"), IoStatus::ok);
     ASSERT_EQ(write("f", 50, new_data), IoStatus::ok);
-    disk_->faults().torn_writes_on_crash = true;
-    crash();
+    crash(/*torn=*/true);
     EXPECT_EQ(contents("older"), "");  // Only the newest write may survive, torn.
     const std::string after = contents("f");
     ASSERT_GE(after.size(), old_data.size()) << "seed " << seed;
@@ -317,7 +316,7 @@ TEST_F(DiskTest, CrashForgetsPendingOperations) {
   // crash never complete" (sim/disk.h).
   int old_completions = 0;
   disk_->write("a", 0, bytes_of("old"), [&](IoStatus) { ++old_completions; });  // Due 1.003 ms.
-  disk_->crash();
+  disk_->crash(false);
   std::int64_t new_done = -1;
   disk_->write("b", 0, bytes_of(std::string(5000, 'n')), [&](IoStatus) {  // Due 6 ms.
     new_done = kernel_.now();
