@@ -47,4 +47,11 @@ inline double exponential_from_bits(std::uint64_t bits, double mean) {
   return -mean * log_unit_interval(1.0 - unit_from_bits(bits));
 }
 
+// Uniform in [0, n), by Lemire's multiply-shift: the bias is below n / 2^64, far under
+// anything a simulation can observe.
+inline std::uint64_t bounded_from_bits(std::uint64_t bits, std::uint64_t n) {
+  SL_ASSERT(n > 0);
+  return static_cast<std::uint64_t>((static_cast<unsigned __int128>(bits) * n) >> 64);
+}
+
 }  // namespace streamlab

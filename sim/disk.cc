@@ -269,6 +269,13 @@ void SimDisk::crash(bool torn) {
   busy_until_ns_ = kernel_.now();
 }
 
+void SimDisk::wipe() {
+  SL_ASSERT_MSG(undo_.empty() && ops_.empty(), "wipe a disk only after its node crashed");
+  for (const auto& [name, data] : files_) stats_.bytes_lost_in_crashes += data.size();
+  files_.clear();
+  used_bytes_ = 0;
+}
+
 std::vector<std::uint8_t> SimDisk::contents(std::string_view file) const {
   const auto it = files_.find(file);
   return it == files_.end() ? std::vector<std::uint8_t>{} : it->second;

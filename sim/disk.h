@@ -62,6 +62,8 @@ class SimDisk {
   // The power goes out: unsynced writes are reverted, pending operations forgotten. With
   // `torn`, the newest unsynced write may survive as a prefix.
   void crash(bool torn);
+  // The disk is destroyed (a fire, a lost instance): every file is gone. Call after crash().
+  void wipe();
 
   DiskFaults& faults() { return faults_; }
   const DiskStats& stats() const { return stats_; }

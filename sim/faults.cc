@@ -71,6 +71,7 @@ std::string FaultInjector::describe(const Fault& fault) const {
       fault.kind == FaultKind::zone_restore) {
     text += " zone " + topology.zones[fault.zone].name;
   }
+  if (fault.wipe) text += " wiping disks";
   if (fault.amount_ns != 0) text += " by " + format_ns(fault.amount_ns);
   if (fault.duration_ns > 0) text += " for " + format_ns(fault.duration_ns);
   if (!fault.origin.empty()) text += " (" + fault.origin + ")";
@@ -181,7 +182,7 @@ void FaultInjector::inject(std::size_t index) {
       network.heal_all();
       break;
     case FaultKind::crash:
-      for (const std::uint32_t n : fault.nodes) world_.crash(n, fault.torn);
+      for (const std::uint32_t n : fault.nodes) world_.crash(n, fault.torn, fault.wipe);
       break;
     case FaultKind::restart:
       for (const std::uint32_t n : fault.nodes) world_.restart(n);
@@ -204,7 +205,9 @@ void FaultInjector::inject(std::size_t index) {
       active_.insert(index);
       break;
     case FaultKind::zone_kill:
-      for (const std::uint32_t n : world_.nodes_in_zone(fault.zone)) world_.crash(n);
+      for (const std::uint32_t n : world_.nodes_in_zone(fault.zone)) {
+        world_.crash(n, false, fault.wipe);
+      }
       break;
     case FaultKind::zone_isolate: {
       const std::vector<std::uint32_t> inside = world_.nodes_in_zone(fault.zone);

@@ -23,7 +23,8 @@ enum class FaultKind : std::uint8_t {
   latency_spike,     // all traffic of each node gets amount_ns extra latency.
   bandwidth_cut,     // each node's NIC runs at `percent` of its bandwidth.
   heal_network,      // lifts every network fault.
-  crash,             // each node crashes (torn: its newest unsynced write may survive torn).
+  crash,             // each node crashes (torn: its newest unsynced write may survive torn;
+                     // wipe: its disk is destroyed).
   restart,           // each crashed node restarts from its disk.
   pause,             // each node stops for duration_ns, then resumes.
   clock_jump,        // each node's clock moves by amount_ns.
@@ -33,7 +34,7 @@ enum class FaultKind : std::uint8_t {
   disk_slow,         // disk operations take `factor` times longer.
   disk_full,
   disk_lying_fsync,
-  zone_kill,         // every node of the zone crashes; lifted: they restart.
+  zone_kill,         // every node of the zone crashes (wipe: disks too); lifted: restart.
   zone_isolate,      // the zone is partitioned from every other zone.
   zone_restore,      // restarts the zone's crashed nodes and lifts its isolation.
 };
@@ -54,6 +55,7 @@ struct Fault {
   std::uint32_t zone = 0;
   bool one_way = false;
   bool torn = false;
+  bool wipe = false;  // crash, zone_kill: the disks are destroyed too.
   std::int64_t amount_ns = 0;
   double probability = 0;
   std::uint32_t factor = 1;     // disk_slow.

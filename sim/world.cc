@@ -80,16 +80,20 @@ void World::boot(std::uint32_t node) {
   });
 }
 
-void World::crash(std::uint32_t node, bool torn) {
+void World::crash(std::uint32_t node, bool torn, bool wipe) {
   SL_ASSERT(node < nodes_.size());
   NodeSlot& slot = nodes_[node];
-  if (slot.state != NodeState::up) return;
+  if (slot.state != NodeState::up) {
+    if (wipe) slot.disk->wipe();
+    return;
+  }
   // Order matters: the incarnation bump drops the node's pending timers, deliveries and
   // disk completions before the disk forgets its queue.
   kernel_.bump_incarnation(node);
   kernel_.set_down(node, true);
   kernel_.pause_until(node, kernel_.now());
   slot.disk->crash(torn);
+  if (wipe) slot.disk->wipe();
   network_->node_crashed(node);
   slot.actor.reset();
   slot.state = NodeState::crashed;

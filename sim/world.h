@@ -59,8 +59,9 @@ class World final : public NetworkHost {
   void run_until(std::int64_t time_ns) { kernel_.run_until(time_ns); }
 
   // Process faults.
-  // torn: the newest unsynced disk write may survive as a prefix.
-  void crash(std::uint32_t node, bool torn = false);
+  // torn: the newest unsynced disk write may survive as a prefix. wipe: the disk is
+  // destroyed too (also when the node was already down).
+  void crash(std::uint32_t node, bool torn = false, bool wipe = false);
   void restart(std::uint32_t node);
   void pause(std::uint32_t node, std::int64_t duration_ns);
   void jump_clock(std::uint32_t node, std::int64_t delta_ns);

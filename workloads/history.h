@@ -25,21 +25,25 @@ struct Op {
   std::string error;       // fail / info: why.
 };
 
-class History {
+// Each workload records its own kind of operation (T has a time_ns the history sets).
+template <typename T>
+class HistoryOf {
  public:
   // The clock stamps every op: the kernel's true time in simulation, not a node's clock,
   // so ops of different clients are comparable.
-  explicit History(std::function<std::int64_t()> clock) : clock_(std::move(clock)) {}
+  explicit HistoryOf(std::function<std::int64_t()> clock) : clock_(std::move(clock)) {}
 
-  void record(Op op) {
+  void record(T op) {
     op.time_ns = clock_();
     ops_.push_back(std::move(op));
   }
-  const std::vector<Op>& ops() const { return ops_; }
+  const std::vector<T>& ops() const { return ops_; }
 
  private:
   std::function<std::int64_t()> clock_;
-  std::vector<Op> ops_;
+  std::vector<T> ops_;
 };
+
+using History = HistoryOf<Op>;
 
 }  // namespace streamlab::workloads

@@ -93,6 +93,8 @@ void load_kind(const scenario::Fault& in, const Place& place, const ScenarioConf
       const auto& f = static_cast<const scenario::CrashFault&>(body);
       out->nodes = ctx.nodes(f.nodes(), p, "nodes", true);
       out->torn = f.torn();
+      out->wipe = f.wipe();
+      if (f.torn() && f.wipe()) ctx.error(p.at("wipe"), "crash: torn and wipe together make no sense");
       break;
     }
     case FK::clock_jump: {
@@ -126,9 +128,13 @@ void load_kind(const scenario::Fault& in, const Place& place, const ScenarioConf
       break;
     case FK::zone_kill:
     case FK::zone_isolate:
-    case FK::zone_restore:
-      out->zone = zone_of(static_cast<const scenario::ZoneFault&>(body), p, ctx);
+    case FK::zone_restore: {
+      const auto& f = static_cast<const scenario::ZoneFault&>(body);
+      out->zone = zone_of(f, p, ctx);
+      out->wipe = f.wipe();
+      if (f.wipe() && out->kind != FK::zone_kill) ctx.error(p.at("wipe"), "wipe: only zone_kill destroys disks");
       break;
+    }
     case FK::heal_network:
       break;
   }
@@ -186,9 +192,8 @@ void load_swarm(const scenario::Swarm& in, const Place& place, LoadContext& ctx,
     s.targets = ctx.nodes(in.targets(), place, "targets", false);
   } else {
     for (std::uint32_t n = 0; n < out->topology.nodes.size(); ++n) {
-      const bool client = std::any_of(out->clients.begin(), out->clients.end(),
-                                      [n](const ClientSpec& c) { return c.node == n; });
-      if (!client) s.targets.push_back(n);
+      // Counter clients only judge; ledger writers stand in for brokers and may fail.
+      if (out->topology.nodes[n].role != "counter-client") s.targets.push_back(n);
     }
   }
   s.start_ns = ctx.duration(in.start(), place.at("start"), "start", 0);

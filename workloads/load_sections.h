@@ -13,6 +13,10 @@ void load_topology(const scenario::Topology& in, const Place& place, LoadContext
                    sim::Topology* out);
 void load_faults(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
                  ScenarioConfig* out);
+void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, LoadContext& ctx,
+                     ScenarioConfig* out);
+void load_writers(const scenario::Workload& in, const Place& place, LoadContext& ctx,
+                  ScenarioConfig* out);
 void load_swarm(const scenario::Swarm& in, const Place& place, LoadContext& ctx,
                 ScenarioConfig* out);
 

@@ -9,12 +9,17 @@
 #include <vector>
 
 #include "broker/demo/counter_server.h"
+#include "broker/storage/bookie.h"
+#include "broker/storage/metadata_store.h"
 #include "sim/faults.h"
 #include "sim/swarm.h"
 #include "sim/topology.h"
 #include "workloads/counter_client.h"
+#include "workloads/ledger_writer.h"
 
 namespace streamlab::workloads {
+
+enum class SystemKind : std::uint8_t { counter, bookkeeper };
 
 struct CounterSystemConfig {
   std::uint32_t server = 0;
@@ -24,6 +29,20 @@ struct CounterSystemConfig {
 struct ClientSpec {
   std::uint32_t node = 0;
   CounterClientConfig config;
+};
+
+struct BookKeeperSystemConfig {
+  std::uint32_t metadata = 0;
+  std::vector<std::uint32_t> bookies;
+  storage::MetadataStoreConfig store;
+  storage::BookieConfig bookie;
+  // The system's settings every ledger writer shares (quorums, placement, timeouts).
+  LedgerWriterConfig writer_defaults;
+};
+
+struct WriterSpec {
+  std::uint32_t node = 0;
+  LedgerWriterConfig config;
 };
 
 struct Expectation {
@@ -39,8 +58,11 @@ struct ScenarioConfig {
   std::int64_t duration_ns = 0;
   std::uint64_t seed = 1;
   sim::Topology topology;
+  SystemKind system = SystemKind::counter;
   CounterSystemConfig counter;
   std::vector<ClientSpec> clients;
+  BookKeeperSystemConfig bookkeeper;
+  std::vector<WriterSpec> writers;
   std::vector<sim::Fault> faults;
   bool has_swarm = false;
   sim::SwarmConfig swarm;
@@ -48,7 +70,9 @@ struct ScenarioConfig {
   std::vector<Expectation> expectations;
 };
 
-// The anomalies the counter checker can report; expectations must name one of them.
-const std::vector<std::string>& known_anomalies();
+// The anomalies a system's checker can report; expectations must name one of them.
+const std::vector<std::string>& known_anomalies(SystemKind system);
+// The checker each system is judged by.
+const char* checker_name(SystemKind system);
 
 }  // namespace streamlab::workloads

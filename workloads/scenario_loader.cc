@@ -44,6 +44,10 @@ void load_counter(const scenario::CounterSystem& in, const Place& place, LoadCon
 
 void load_clients(const scenario::Workload& in, const Place& place, LoadContext& ctx,
                   ScenarioConfig* out) {
+  if (in.counter_client_size() > 0 && out->system != SystemKind::counter) {
+    ctx.error(place.at("counter_client", 0), "counter_client: needs system { counter { ... } }");
+    return;
+  }
   for (int i = 0; i < in.counter_client_size(); ++i) {
     const scenario::CounterClient& c = in.counter_client(i);
     const Place cp = place.nested("counter_client", c, i);
@@ -79,18 +83,19 @@ void load_clients(const scenario::Workload& in, const Place& place, LoadContext&
   }
 }
 
-void load_checkers(const scenario::Scenario& in, const Place& place, LoadContext& ctx) {
+void load_checkers(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
+                   SystemKind system) {
   for (int i = 0; i < in.checker_size(); ++i) {
-    if (in.checker(i) != "counter") {
+    if (in.checker(i) != checker_name(system)) {
       ctx.error(place.at("checker", i), "checker: unknown checker \"" + in.checker(i) +
-                                            "\"; the counter system has: counter");
+                                            "\"; this system has: " + checker_name(system));
     }
   }
 }
 
 void load_expectations(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
                        ScenarioConfig* out) {
-  const auto& known = known_anomalies();
+  const auto& known = known_anomalies(out->system);
   for (int i = 0; i < in.expect_size(); ++i) {
     const scenario::Expect& e = in.expect(i);
     const Place ep = place.nested("expect", e, i);
@@ -106,10 +111,16 @@ void load_expectations(const scenario::Scenario& in, const Place& place, LoadCon
 
 }  // namespace
 
-const std::vector<std::string>& known_anomalies() {
-  static const std::vector<std::string> names = {"lost-write", "duplicate", "unexpected",
-                                                 "not-recovered"};
-  return names;
+const std::vector<std::string>& known_anomalies(SystemKind system) {
+  static const std::vector<std::string> counter = {"lost-write", "duplicate", "unexpected",
+                                                   "not-recovered"};
+  static const std::vector<std::string> ledger = {"lost-write", "duplicate", "unexpected",
+                                                  "split-brain"};
+  return system == SystemKind::counter ? counter : ledger;
+}
+
+const char* checker_name(SystemKind system) {
+  return system == SystemKind::counter ? "counter" : "ledger";
 }
 
 Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name) {
@@ -137,20 +148,31 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   out.seed = in.seed() == 0 ? 1 : in.seed();
   if (!in.has_topology()) ctx.error(0, "missing 'topology'");
   load_topology(in.topology(), root.nested("topology", in.topology()), ctx, &out.topology);
-  if (!in.system().has_counter()) {
-    ctx.error(root.at("system"), "missing 'system { counter { ... } }'");
-  } else if (!ctx.failed()) {
-    const Place sp = root.nested("system", in.system());
-    load_counter(in.system().counter(), sp.nested("counter", in.system().counter()), ctx, &out);
+  const Place sp = root.nested("system", in.system());
+  if (in.system().has_counter()) {
+    out.system = SystemKind::counter;
+    if (!ctx.failed()) {
+      load_counter(in.system().counter(), sp.nested("counter", in.system().counter()), ctx, &out);
+    }
+  } else if (in.system().has_bookkeeper()) {
+    out.system = SystemKind::bookkeeper;
+    if (!ctx.failed()) {
+      load_bookkeeper(in.system().bookkeeper(), sp.nested("bookkeeper", in.system().bookkeeper()),
+                      ctx, &out);
+    }
+  } else {
+    ctx.error(root.at("system"), "missing 'system { counter { ... } }' or 'system { bookkeeper { ... } }'");
   }
   if (!ctx.failed()) {
-    load_clients(in.workload(), root.nested("workload", in.workload()), ctx, &out);
+    const Place wp = root.nested("workload", in.workload());
+    load_clients(in.workload(), wp, ctx, &out);
+    load_writers(in.workload(), wp, ctx, &out);
     load_faults(in, root, ctx, &out);
   }
   if (in.has_swarm() && !ctx.failed()) {
     load_swarm(in.swarm(), root.nested("swarm", in.swarm()), ctx, &out);
   }
-  load_checkers(in, root, ctx);
+  load_checkers(in, root, ctx, out.system);
   load_expectations(in, root, ctx, &out);
   if (ctx.failed()) return Error{ctx.joined_errors()};
   return out;

@@ -7,10 +7,14 @@
 #include "base/assert.h"
 #include "broker/demo/counter_log.h"
 #include "broker/demo/counter_server.h"
+#include "broker/storage/bookie.h"
+#include "broker/storage/metadata_store.h"
 #include "sim/swarm.h"
 #include "sim/world.h"
 #include "workloads/counter_checker.h"
 #include "workloads/counter_client.h"
+#include "workloads/ledger_checker.h"
+#include "workloads/ledger_writer.h"
 
 namespace streamlab::workloads {
 
@@ -33,15 +37,9 @@ void weigh_expectations(const ScenarioConfig& config, RunResult* result) {
   result->expectations_met = result->failed_expectations.empty();
 }
 
-}  // namespace
-
-RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  RunResult result;
-  result.seed = options.seed != 0 ? options.seed : config.seed;
-  sim::World world(config.topology, result.seed);
-  if (options.observer) world.kernel().set_observer(options.observer);
-
+// Each system installs its nodes, lets `run` drive the world, and judges the outcome.
+CheckResult run_counter(const ScenarioConfig& config, sim::World& world,
+                        const std::function<void()>& run) {
   History history([&world] { return world.kernel().now(); });
   const demo::CounterServerConfig server_config = config.counter.server_config;
   world.set_factory(config.counter.server, [server_config](Runtime& rt) {
@@ -55,6 +53,63 @@ RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) 
       return std::make_unique<CounterClient>(rt, client_config, history);
     });
   }
+  run();
+  const std::vector<std::uint8_t> log = world.disk(config.counter.server).contents(
+      demo::kCounterLogFile);
+  CounterCheckInput input;
+  input.history = &history.ops();
+  input.server_log = log;
+  input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
+  input.duration_ns = config.duration_ns;
+  if (config.has_swarm && config.swarm.liveness) {
+    input.recover_by_ns = config.swarm.stop_ns + config.recovery_bound_ns;
+    input.settle_by_ns = config.duration_ns - max_timeout_ns;
+  }
+  return check_counter(input);
+}
+
+CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
+                           const std::function<void()>& run) {
+  const BookKeeperSystemConfig& bk = config.bookkeeper;
+  LedgerHistory history([&world] { return world.kernel().now(); });
+  const storage::MetadataStoreConfig store_config = bk.store;
+  world.set_factory(bk.metadata, [store_config](Runtime& rt) {
+    return std::make_unique<storage::MetadataStore>(rt, store_config);
+  });
+  const storage::BookieConfig bookie_config = bk.bookie;
+  for (const std::uint32_t b : bk.bookies) {
+    world.set_factory(b, [bookie_config](Runtime& rt) {
+      return std::make_unique<storage::Bookie>(rt, bookie_config);
+    });
+  }
+  for (const WriterSpec& writer : config.writers) {
+    const LedgerWriterConfig writer_config = writer.config;
+    world.set_factory(writer.node, [writer_config, &history](Runtime& rt) {
+      return std::make_unique<LedgerWriter>(rt, writer_config, history);
+    });
+  }
+  run();
+  const std::vector<std::uint8_t> metadata_log =
+      world.disk(bk.metadata).contents(storage::kMetadataLogFile);
+  LedgerCheckInput input;
+  input.history = &history.ops();
+  input.metadata_log = metadata_log;
+  for (const std::uint32_t b : bk.bookies) {
+    input.journals[config.topology.nodes[b].name] = world.disk(b).contents(storage::kJournalFile);
+  }
+  input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
+  input.duration_ns = config.duration_ns;
+  return check_ledgers(input);
+}
+
+}  // namespace
+
+RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  RunResult result;
+  result.seed = options.seed != 0 ? options.seed : config.seed;
+  sim::World world(config.topology, result.seed);
+  if (options.observer) world.kernel().set_observer(options.observer);
 
   sim::FaultInjector injector(world);
   std::vector<sim::Fault> faults = config.faults;
@@ -67,22 +122,19 @@ RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) 
     });
     if (config.swarm.liveness) injector.schedule_heal_everything(config.swarm.stop_ns);
   }
-  injector.schedule(faults);
-  world.start();
-  world.run_until(config.duration_ns);
-
-  const std::vector<std::uint8_t> log = world.disk(config.counter.server).contents(
-      demo::kCounterLogFile);
-  CounterCheckInput input;
-  input.history = &history.ops();
-  input.server_log = log;
-  input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
-  input.duration_ns = config.duration_ns;
-  if (config.has_swarm && config.swarm.liveness) {
-    input.recover_by_ns = config.swarm.stop_ns + config.recovery_bound_ns;
-    input.settle_by_ns = config.duration_ns - max_timeout_ns;
+  const auto run = [&] {
+    injector.schedule(faults);
+    world.start();
+    world.run_until(config.duration_ns);
+  };
+  switch (config.system) {
+    case SystemKind::counter:
+      result.check = run_counter(config, world, run);
+      break;
+    case SystemKind::bookkeeper:
+      result.check = run_bookkeeper(config, world, run);
+      break;
   }
-  result.check = check_counter(input);
   result.check.metrics["faults_injected"] = static_cast<double>(
       std::count_if(injector.log().begin(), injector.log().end(),
                     [](const sim::FaultLogEntry& e) { return !e.lifted; }));

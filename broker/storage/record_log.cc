@@ -1,0 +1,57 @@
+#include "broker/storage/record_log.h"
+
+namespace streamlab::storage {
+
+namespace {
+
+std::uint64_t fnv1a(std::span<const std::uint8_t> data) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const std::uint8_t b : data) h = (h ^ b) * 0x100000001b3ULL;
+  return h;
+}
+
+std::uint64_t get_le(const std::uint8_t* in, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(in[i]) << (8 * i);
+  return v;
+}
+
+void put_le(std::uint64_t v, int bytes, std::uint8_t* out) {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+}  // namespace
+
+void append_framed(std::span<const std::uint8_t> body, std::vector<std::uint8_t>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + kRecordHeaderBytes + body.size());
+  std::uint8_t* p = out.data() + at;
+  put_le(body.size(), 4, p);
+  put_le(fnv1a(body), 8, p + 4);
+  std::copy(body.begin(), body.end(), p + kRecordHeaderBytes);
+}
+
+FramedLog parse_framed(std::span<const std::uint8_t> bytes) {
+  FramedLog log;
+  while (log.valid_bytes + kRecordHeaderBytes <= bytes.size()) {
+    const std::uint8_t* p = bytes.data() + log.valid_bytes;
+    const std::uint64_t length = get_le(p, 4);
+    if (log.valid_bytes + kRecordHeaderBytes + length > bytes.size()) break;
+    const std::span<const std::uint8_t> body(p + kRecordHeaderBytes, length);
+    if (get_le(p + 4, 8) != fnv1a(body)) break;
+    log.records.push_back(FramedRecord{log.valid_bytes, body});
+    log.valid_bytes += kRecordHeaderBytes + length;
+  }
+  return log;
+}
+
+std::span<const std::uint8_t> unframe_one(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kRecordHeaderBytes) return {};
+  const std::uint64_t length = get_le(bytes.data(), 4);
+  if (kRecordHeaderBytes + length != bytes.size()) return {};
+  const std::span<const std::uint8_t> body = bytes.subspan(kRecordHeaderBytes);
+  if (get_le(bytes.data() + 4, 8) != fnv1a(body)) return {};
+  return body;
+}
+
+}  // namespace streamlab::storage

@@ -1,0 +1,35 @@
+#pragma once
+
+// Framing for the append-only logs of the storage layer (the metadata store's log, the
+// bookies' journals): each record is
+//   length u32 | checksum u64 (FNV-1a of the body) | body (length bytes)
+// little-endian. Parsing stops at the first incomplete or corrupt record, so recovery
+// finds the end of what was written whole and cuts a torn tail.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace streamlab::storage {
+
+inline constexpr std::size_t kRecordHeaderBytes = 12;
+
+void append_framed(std::span<const std::uint8_t> body, std::vector<std::uint8_t>& out);
+
+struct FramedRecord {
+  std::uint64_t offset = 0;  // Of the record's header in the log.
+  std::span<const std::uint8_t> body;
+};
+
+struct FramedLog {
+  std::vector<FramedRecord> records;  // Bodies point into the parsed bytes.
+  std::uint64_t valid_bytes = 0;      // Length of the prefix of intact records.
+};
+
+FramedLog parse_framed(std::span<const std::uint8_t> bytes);
+
+// Checks one record read back on its own (a bookie reading an entry); nullopt-like:
+// an empty span when the bytes are not exactly one intact record.
+std::span<const std::uint8_t> unframe_one(std::span<const std::uint8_t> bytes);
+
+}  // namespace streamlab::storage

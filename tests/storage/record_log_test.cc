@@ -1,0 +1,48 @@
+#include "broker/storage/record_log.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace streamlab::storage {
+namespace {
+
+std::vector<std::uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+TEST(RecordLog, RoundTripsRecordsAndCutsATornTail) {
+  std::vector<std::uint8_t> log;
+  append_framed(bytes("first"), log);
+  append_framed(bytes(""), log);
+  append_framed(bytes("third record"), log);
+  const std::size_t whole = log.size();
+  log.resize(whole - 3);  // A torn last record.
+  const FramedLog parsed = parse_framed(log);
+  ASSERT_EQ(parsed.records.size(), 2u);
+  EXPECT_EQ(std::string(parsed.records[0].body.begin(), parsed.records[0].body.end()), "first");
+  EXPECT_TRUE(parsed.records[1].body.empty());
+  EXPECT_EQ(parsed.valid_bytes, 2 * kRecordHeaderBytes + 5);
+}
+
+TEST(RecordLog, StopsAtACorruptRecord) {
+  std::vector<std::uint8_t> log;
+  append_framed(bytes("good"), log);
+  append_framed(bytes("flipped"), log);
+  append_framed(bytes("after"), log);
+  log[kRecordHeaderBytes + 4 + kRecordHeaderBytes + 2] ^= 0x10;
+  EXPECT_EQ(parse_framed(log).records.size(), 1u);
+}
+
+TEST(RecordLog, UnframesExactlyOneIntactRecord) {
+  std::vector<std::uint8_t> log;
+  append_framed(bytes("entry"), log);
+  const auto body = unframe_one(log);
+  EXPECT_EQ(std::string(body.begin(), body.end()), "entry");
+  log.back() ^= 1;
+  EXPECT_TRUE(unframe_one(log).empty());
+  log.push_back(0);
+  EXPECT_TRUE(unframe_one(log).empty());
+}
+
+}  // namespace
+}  // namespace streamlab::storage

@@ -1,0 +1,225 @@
+#include "workloads/ledger_checker.h"
+
+#include <cstdio>
+#include <set>
+#include <utility>
+
+#include "base/assert.h"
+#include "broker/storage/bookie.h"
+#include "broker/storage/ledger_client.h"
+#include "broker/storage/ledger_rules.h"
+#include "broker/storage/metadata_state.h"
+#include "workloads/latency_histogram.h"
+
+namespace streamlab::workloads {
+
+namespace {
+
+using storage::LedgerMetadata;
+using Append = std::pair<std::uint32_t, std::uint64_t>;  // (writer, seq)
+
+struct AddSummary {
+  std::int64_t invoked_ns = -1;
+  std::int64_t completed_ns = -1;
+  OpType outcome = OpType::invoke;
+  std::uint64_t ledger_id = 0;
+  std::int64_t entry_id = -1;
+};
+
+struct Recovered {
+  std::uint32_t process = 0;
+  std::int64_t time_ns = 0;
+};
+
+// A ledger as a reader finds it: per entry, the append it holds and how many bookies of
+// its write set hold it.
+struct LedgerView {
+  LedgerMetadata metadata;
+  std::int64_t end = -1;  // The last readable entry.
+  std::map<std::int64_t, std::pair<Append, std::uint32_t>> entries;
+};
+
+std::uint64_t get_le(const std::string& s, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(s[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+std::string seconds(std::int64_t ns) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6fs", static_cast<double>(ns) / 1e9);
+  return buffer;
+}
+
+std::string describe(const LedgerCheckInput& in, const Append& a) {
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%s append #%llx", in.process_name(a.first).c_str(),
+                static_cast<unsigned long long>(a.second));
+  return buffer;
+}
+
+std::string where(std::uint64_t ledger, std::int64_t entry) {
+  return "ledger " + std::to_string(ledger) + " entry " + std::to_string(entry);
+}
+
+// What the bookies of entry e's write set hold of it: (append, copies); copies 0 if none.
+std::pair<Append, std::uint32_t> read_entry(
+    const LedgerMetadata& metadata, std::uint64_t ledger, std::int64_t entry,
+    const std::map<std::string, storage::JournalContents>& journals) {
+  const storage::Quorums q = storage::quorums_of(metadata);
+  const storage::Fragment& fragment = metadata.fragments(storage::fragment_of(metadata, entry));
+  std::pair<Append, std::uint32_t> out{{0, 0}, 0};
+  for (std::uint32_t i = 0; i < q.write_quorum; ++i) {
+    const std::string& bookie =
+        fragment.bookies(static_cast<int>(storage::write_set_member(entry, i, q)));
+    const auto j = journals.find(bookie);
+    if (j == journals.end()) continue;
+    const auto e = j->second.entries.find({ledger, entry});
+    if (e == j->second.entries.end() || e->second.payload.size() < kLedgerPayloadHeader) continue;
+    if (out.second == 0) {
+      out.first = Append{static_cast<std::uint32_t>(get_le(e->second.payload, 0, 4)),
+                         get_le(e->second.payload, 4, 8)};
+    }
+    ++out.second;
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckResult check_ledgers(const LedgerCheckInput& in) {
+  SL_ASSERT(in.history != nullptr);
+  CheckResult result;
+  std::map<Append, AddSummary> adds;
+  std::map<std::uint64_t, std::vector<Recovered>> recoveries;
+  LatencyHistogram latency;
+  std::uint64_t recoveries_ok = 0;
+  for (const LedgerOp& op : *in.history) {
+    if (op.kind == LedgerOpKind::recover) {
+      if (op.type == OpType::ok) {
+        recoveries[op.ledger_id].push_back(Recovered{op.process, op.time_ns});
+        ++recoveries_ok;
+      }
+      continue;
+    }
+    AddSummary& s = adds[Append{op.process, op.seq}];
+    if (op.type == OpType::invoke) {
+      SL_ASSERT_MSG(s.invoked_ns < 0, "append invoked twice by one writer");
+      s.invoked_ns = op.time_ns;
+      s.ledger_id = op.ledger_id;
+      continue;
+    }
+    SL_ASSERT_MSG(s.invoked_ns >= 0, "completion without an invoke");
+    SL_ASSERT_MSG(s.outcome == OpType::invoke, "append completed twice");
+    s.outcome = op.type;
+    s.completed_ns = op.time_ns;
+    s.entry_id = op.entry_id;
+    if (op.type == OpType::ok) latency.record(op.time_ns - s.invoked_ns);
+  }
+
+  const storage::ReplayedLog replayed = storage::replay_metadata_log(in.metadata_log);
+  std::map<std::string, storage::JournalContents> journals;
+  for (const auto& [bookie, bytes] : in.journals) journals[bookie] = storage::parse_journal(bytes);
+
+  std::map<std::uint64_t, LedgerView> ledgers;
+  const std::string prefix = "/ledgers/";
+  for (const auto& [key, value] : replayed.state.keys) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    LedgerView view;
+    if (!view.metadata.ParseFromString(value.value) || view.metadata.fragments_size() == 0) continue;
+    const std::uint64_t id = std::stoull(key.substr(prefix.size()));
+    const bool closed = view.metadata.state() == storage::CLOSED;
+    const std::int64_t limit = closed ? view.metadata.last_entry_id() : INT64_MAX;
+    for (std::int64_t e = 0; e <= limit; ++e) {
+      const auto found = read_entry(view.metadata, id, e, journals);
+      if (found.second == 0 && !closed) break;  // Recovery would end the ledger here.
+      view.entries[e] = found;
+      view.end = e;
+    }
+    ledgers[id] = std::move(view);
+  }
+
+  std::map<Append, std::vector<std::pair<std::uint64_t, std::int64_t>>> places;
+  std::uint64_t below_write_quorum = 0;
+  std::uint64_t entries = 0;
+  for (const auto& [id, view] : ledgers) {
+    const std::uint32_t qw = view.metadata.write_quorum();
+    for (const auto& [e, found] : view.entries) {
+      if (found.second == 0) continue;
+      ++entries;
+      if (found.second < qw) ++below_write_quorum;
+      places[found.first].push_back({id, e});
+      if (adds.find(found.first) == adds.end()) {
+        result.add("unexpected", where(id, e) + " holds " + describe(in, found.first) +
+                                     ", which no writer invoked");
+      }
+    }
+  }
+  for (const auto& [append, at] : places) {
+    if (at.size() > 1) {
+      result.add("duplicate", describe(in, append) + " is in the logs " +
+                                  std::to_string(at.size()) + " times, first at " +
+                                  where(at[0].first, at[0].second) + " and at " +
+                                  where(at[1].first, at[1].second));
+    }
+  }
+
+  std::uint64_t counts[4] = {0, 0, 0, 0};
+  for (const auto& [append, s] : adds) {
+    ++counts[static_cast<int>(s.outcome)];
+    if (s.outcome != OpType::ok) continue;
+    const std::string what = describe(in, append) + " acknowledged at " + seconds(s.completed_ns) +
+                             " as " + where(s.ledger_id, s.entry_id);
+    const auto l = ledgers.find(s.ledger_id);
+    if (l == ledgers.end()) {
+      result.add("lost-write", what + ", but the ledger does not exist");
+    } else if (s.entry_id > l->second.end) {
+      result.add("lost-write", what + ", but the ledger ends at entry " +
+                                   std::to_string(l->second.end) +
+                                   (l->second.metadata.state() == storage::CLOSED
+                                        ? " (closed)"
+                                        : " (no bookie holds the next entry)"));
+    } else {
+      const auto& found = l->second.entries.at(s.entry_id);
+      if (found.second == 0) {
+        result.add("lost-write", what + ", but no bookie of its write set holds it");
+      } else if (found.first != append) {
+        result.add("lost-write", what + ", but the entry holds " + describe(in, found.first));
+      }
+    }
+    const auto r = recoveries.find(s.ledger_id);
+    if (r == recoveries.end()) continue;
+    for (const Recovered& rec : r->second) {
+      if (rec.process != append.first && rec.time_ns < s.invoked_ns) {
+        result.add("split-brain", what + " (invoked at " + seconds(s.invoked_ns) + "), after " +
+                                      in.process_name(rec.process) +
+                                      " had recovered and closed that ledger at " +
+                                      seconds(rec.time_ns));
+        break;
+      }
+    }
+  }
+
+  auto& m = result.metrics;
+  m["ops_invoked"] = static_cast<double>(adds.size());
+  m["ops_ok"] = static_cast<double>(counts[static_cast<int>(OpType::ok)]);
+  m["ops_fail"] = static_cast<double>(counts[static_cast<int>(OpType::fail)]);
+  m["ops_info"] = static_cast<double>(counts[static_cast<int>(OpType::info)]);
+  m["ops_pending"] = static_cast<double>(counts[static_cast<int>(OpType::invoke)]);
+  m["ledgers"] = static_cast<double>(ledgers.size());
+  m["ledger_entries"] = static_cast<double>(entries);
+  m["entries_below_write_quorum"] = static_cast<double>(below_write_quorum);
+  m["recoveries"] = static_cast<double>(recoveries_ok);
+  m["add_latency_ms_p50"] = static_cast<double>(latency.quantile(0.50)) / 1e6;
+  m["add_latency_ms_p99"] = static_cast<double>(latency.quantile(0.99)) / 1e6;
+  m["add_latency_ms_p999"] = static_cast<double>(latency.quantile(0.999)) / 1e6;
+  m["add_latency_ms_max"] = static_cast<double>(latency.max()) / 1e6;
+  if (in.duration_ns > 0) {
+    m["throughput_ok_per_s"] = m["ops_ok"] / (static_cast<double>(in.duration_ns) / 1e9);
+  }
+  return result;
+}
+
+}  // namespace streamlab::workloads
