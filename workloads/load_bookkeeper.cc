@@ -11,16 +11,16 @@ namespace streamlab::workloads {
 namespace {
 
 // Resolves a node that must exist and must not already run something.
-bool claim_node(const std::string& name, const char* role, int line, LoadContext& ctx,
-                ScenarioConfig* out, std::uint32_t* id) {
+bool claim_node(const std::string& name, const char* field, const char* role, int line,
+                LoadContext& ctx, ScenarioConfig* out, std::uint32_t* id) {
   const auto it = ctx.node_ids.find(name);
   if (it == ctx.node_ids.end()) {
-    ctx.error(line, "no node named \"" + name + "\" in the topology");
+    ctx.error(line, std::string(field) + ": no node named \"" + name + "\" in the topology");
     return false;
   }
   sim::NodeSpec& node = out->topology.nodes[it->second];
   if (!node.role.empty()) {
-    ctx.error(line, "node \"" + name + "\" already runs " + node.role);
+    ctx.error(line, std::string(field) + ": node \"" + name + "\" already runs " + node.role);
     return false;
   }
   node.role = role;
@@ -37,14 +37,14 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
   if (in.metadata().empty()) {
     ctx.error(place.line, "bookkeeper: missing 'metadata' (the node that runs the metadata store)");
   } else {
-    claim_node(in.metadata(), "metadata-store", place.at("metadata"), ctx, out, &bk.metadata);
+    claim_node(in.metadata(), "metadata", "metadata-store", place.at("metadata"), ctx, out, &bk.metadata);
   }
   if (in.bookies_size() == 0) ctx.error(place.line, "bookkeeper: missing 'bookies'");
   std::vector<storage::BookieInfo> bookies;
   std::set<std::string> zones;
   for (int i = 0; i < in.bookies_size(); ++i) {
     std::uint32_t id = 0;
-    if (!claim_node(in.bookies(i), "bookie", place.at("bookies", i), ctx, out, &id)) continue;
+    if (!claim_node(in.bookies(i), "bookies", "bookie", place.at("bookies", i), ctx, out, &id)) continue;
     bk.bookies.push_back(id);
     const std::string& zone = out->topology.zones[out->topology.nodes[id].zone].name;
     bookies.push_back(storage::BookieInfo{in.bookies(i), zone});
@@ -62,7 +62,9 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
                                    " (a ledger needs ensemble >= write_quorum >= ack_quorum >= 1)");
   }
   if (q.ensemble > 32) ctx.error(place.at("ensemble"), "ensemble: at most 32 bookies");
-  if (!bookies.empty() && bookies.size() < q.ensemble) {
+  // Only when every listed bookie resolved: otherwise the count would mislead.
+  if (!bookies.empty() && bookies.size() == static_cast<std::size_t>(in.bookies_size()) &&
+      bookies.size() < q.ensemble) {
     ctx.error(place.at("ensemble"), "ensemble: " + std::to_string(q.ensemble) +
                                         " bookies per ledger but only " +
                                         std::to_string(bookies.size()) + " bookies listed");
@@ -128,7 +130,7 @@ void load_writers(const scenario::Workload& in, const Place& place, LoadContext&
       ctx.error(wp.line, "ledger_writer: missing 'node'");
       continue;
     }
-    if (!claim_node(lw.node(), "ledger-writer", wp.at("node"), ctx, out, &spec.node)) continue;
+    if (!claim_node(lw.node(), "node", "ledger-writer", wp.at("node"), ctx, out, &spec.node)) continue;
     LedgerWriterConfig& cfg = spec.config;
     if (!lw.log().empty()) cfg.log = lw.log();
     if (lw.rate().empty()) ctx.error(wp.line, "ledger_writer: missing 'rate', e.g. \"1000/s\"");

@@ -11,7 +11,14 @@ int Place::at(const char* field, int index) const {
   SL_ASSERT_MSG(fd != nullptr, field);
   if (tree == nullptr) return line;
   const auto location = tree->GetLocation(fd, fd->is_repeated() ? index : -1);
-  return location.line >= 0 ? location.line : line;
+  if (location.line >= 0) return location.line;
+  // Protobuf records one location per `field:`, not per element of a `[a, b, c]` list:
+  // an element past the recorded ones is on the list's line.
+  if (fd->is_repeated() && index > 0) {
+    const auto first = tree->GetLocation(fd, 0);
+    if (first.line >= 0) return first.line;
+  }
+  return line;
 }
 
 Place Place::nested(const char* field, const google::protobuf::Message& child, int index) const {

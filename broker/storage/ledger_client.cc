@@ -134,12 +134,9 @@ void LedgerClient::on_connection_broken(NodeId peer) {
     WriteLedger* l = find_writer(id);
     if (l == nullptr || l->state == WriteState::failed || l->state == WriteState::closed) continue;
     for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
-      if (l->ensemble_ids[p] != peer) continue;
-      const Quorums q = l->options.quorums;
-      const bool waiting = std::any_of(l->pending.begin(), l->pending.end(), [&](const PendingAdd& a) {
-        return a.sent && in_write_set(a.entry, p, q) && ((a.acked >> p) & 1u) == 0;
-      });
-      if (waiting) bookie_failed(*l, p);
+      if (l->ensemble_ids[p] == peer && !l->outstanding[p].empty() && !changing(*l, p)) {
+        bookie_failed(*l, p);
+      }
     }
   }
   std::vector<std::uint64_t> lost;
@@ -207,6 +204,7 @@ void LedgerClient::create(const LedgerOptions& options, CreateCallback done) {
                      l.metadata = metadata;
                      l.version = r.version;
                      l.ensemble = bookies_of(metadata.fragments(0));
+                     l.outstanding.resize(l.ensemble.size());
                      for (const std::string& b : l.ensemble) l.ensemble_ids.push_back(bookie_id(b));
                      done(LedgerError::ok, id);
                    });
@@ -255,9 +253,9 @@ void LedgerClient::send_add(WriteLedger& l, PendingAdd& add, std::uint32_t only_
     const std::uint32_t p = write_set_member(add.entry, i, q);
     if (only_position != UINT32_MAX && p != only_position) continue;
     send_message(rt_, l.ensemble_ids[p], out_, send_buffer_);
+    l.outstanding[p].push_back(Outstanding{add.entry, rt_.now()});
   }
   add.sent = true;
-  add.sent_at = rt_.now();
 }
 
 void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
@@ -271,19 +269,21 @@ void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
     }
     return;
   }
-  if (l->state == WriteState::failed || l->state == WriteState::closed || l->pending.empty()) {
-    return;
+  if (l->state == WriteState::failed || l->state == WriteState::closed) return;
+  const Quorums q = l->options.quorums;
+  std::uint32_t position = UINT32_MAX;
+  for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
+    if (l->ensemble_ids[p] == from && in_write_set(response.entry_id(), p, q)) position = p;
   }
+  if (position == UINT32_MAX || changing(*l, position)) return;  // From a replaced bookie.
+  // A bookie answers in the order it received (its journal's order).
+  std::deque<Outstanding>& waiting = l->outstanding[position];
+  while (!waiting.empty() && waiting.front().entry <= response.entry_id()) waiting.pop_front();
+  if (l->pending.empty()) return;
   const std::int64_t first = l->pending.front().entry;
   if (response.entry_id() < first || response.entry_id() >= l->next_entry) return;  // Done.
   PendingAdd& add = l->pending[static_cast<std::size_t>(response.entry_id() - first)];
   SL_ASSERT(add.entry == response.entry_id());
-  const Quorums q = l->options.quorums;
-  std::uint32_t position = UINT32_MAX;
-  for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
-    if (l->ensemble_ids[p] == from && in_write_set(add.entry, p, q)) position = p;
-  }
-  if (position == UINT32_MAX) return;  // From a bookie replaced since.
   switch (response.status()) {
     case BK_OK:
       add.acked |= 1u << position;
@@ -416,17 +416,20 @@ void LedgerClient::finish_ensemble_change(WriteLedger& l, std::int64_t version) 
   // Pending adds are resent to the replacements; confirmations from bookies that stayed
   // still count (REFERENCE: ensemble change).
   const Quorums q = l.options.quorums;
+  for (const std::uint32_t p : l.changing_positions) l.outstanding[p].clear();
+  const std::vector<std::uint32_t> replaced = std::move(l.changing_positions);
+  l.changing_positions.clear();
   for (PendingAdd& add : l.pending) {
     if (!add.sent) {
       send_add(l, add, UINT32_MAX, false);
       continue;
     }
-    for (const std::uint32_t p : l.changing_positions) {
+    for (const std::uint32_t p : replaced) {
       add.acked &= ~(1u << p);
       if (in_write_set(add.entry, p, q)) send_add(l, add, p, false);
     }
   }
-  l.changing_positions.clear();
+  arm_monitor(l);
   if (l.on_closed) l.state = WriteState::closing;
   if (!l.failed_positions.empty()) {
     start_ensemble_change(l);
@@ -439,6 +442,7 @@ void LedgerClient::fail_ledger(WriteLedger& l, LedgerError error) {
   SL_ASSERT(error != LedgerError::ok);
   l.state = WriteState::failed;
   l.failure = error;
+  for (auto& waiting : l.outstanding) waiting.clear();
   if (l.monitor_armed) {
     rt_.cancel(l.monitor);
     l.monitor_armed = false;
@@ -458,36 +462,43 @@ void LedgerClient::fail_ledger(WriteLedger& l, LedgerError error) {
   }
 }
 
+bool LedgerClient::changing(const WriteLedger& l, std::uint32_t position) const {
+  return std::find(l.changing_positions.begin(), l.changing_positions.end(), position) !=
+         l.changing_positions.end();
+}
+
 void LedgerClient::arm_monitor(WriteLedger& l) {
-  if (l.monitor_armed || l.pending.empty()) return;
-  const Nanos due = l.pending.front().sent_at + config_.add_timeout_ns;
+  if (l.monitor_armed) return;
+  Nanos oldest = INT64_MAX;
+  for (const auto& waiting : l.outstanding) {
+    if (!waiting.empty()) oldest = std::min(oldest, waiting.front().sent_at);
+  }
+  if (oldest == INT64_MAX) return;
   l.monitor_armed = true;
   const std::uint64_t id = l.id;
+  const Nanos due = oldest + config_.add_timeout_ns;
   l.monitor = rt_.after(std::max<Nanos>(due - rt_.now(), 1), [this, id] { monitor_fired(id); });
 }
 
-// A bookie that has not confirmed the oldest add within the add timeout is treated as
-// failed: a paused or overloaded bookie never breaks the connection.
+// A bookie that has not answered a request within the add timeout is treated as failed
+// (a paused or overloaded bookie never breaks the connection), even when the add already
+// completed on the others.
 void LedgerClient::monitor_fired(std::uint64_t ledger_id) {
   WriteLedger* l = find_writer(ledger_id);
   if (l == nullptr) return;
   l->monitor_armed = false;
-  if (l->pending.empty() || l->state == WriteState::failed || l->state == WriteState::closed) {
-    return;
-  }
-  PendingAdd& head = l->pending.front();
-  if (l->state == WriteState::writing && head.sent &&
-      rt_.now() - head.sent_at >= config_.add_timeout_ns) {
-    const Quorums q = l->options.quorums;
-    for (std::uint32_t i = 0; i < q.write_quorum; ++i) {
-      const std::uint32_t p = write_set_member(head.entry, i, q);
-      if (((head.acked >> p) & 1u) == 0) bookie_failed(*l, p);
+  if (l->state == WriteState::failed || l->state == WriteState::closed) return;
+  for (std::uint32_t p = 0; p < l->outstanding.size(); ++p) {
+    const auto& waiting = l->outstanding[p];
+    if (!waiting.empty() && rt_.now() - waiting.front().sent_at >= config_.add_timeout_ns &&
+        !changing(*l, p)) {
+      bookie_failed(*l, p);
+      l = find_writer(ledger_id);
+      if (l == nullptr || l->state == WriteState::failed) return;
     }
   }
-  l = find_writer(ledger_id);
-  if (l == nullptr || l->pending.empty() || l->state == WriteState::failed) return;
-  if (l->state != WriteState::writing) {
-    // Check again once the change settles.
+  if (l->state == WriteState::changing_ensemble) {
+    // Replaced positions are no longer watched; check the rest once the change settles.
     l->monitor_armed = true;
     l->monitor = rt_.after(config_.add_timeout_ns, [this, ledger_id] { monitor_fired(ledger_id); });
     return;

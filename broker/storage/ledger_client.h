@@ -104,10 +104,16 @@ class LedgerClient {
     std::string payload;
     std::uint32_t acked = 0;  // Bit per ensemble index that confirmed it.
     bool sent = false;
-    Nanos sent_at = 0;
   };
 
   enum class WriteState : std::uint8_t { writing, changing_ensemble, closing, failed, closed };
+
+  // A request sent to one ensemble position and not yet answered, kept even after the
+  // add completed on other bookies: with Qa < Qw a silent bookie must still time out.
+  struct Outstanding {
+    std::int64_t entry = 0;
+    Nanos sent_at = 0;
+  };
 
   struct WriteLedger {
     std::uint64_t id = 0;
@@ -121,6 +127,7 @@ class LedgerClient {
     std::int64_t next_entry = 0;
     std::int64_t lac = -1;
     std::deque<PendingAdd> pending;
+    std::vector<std::deque<Outstanding>> outstanding;  // Per ensemble position.
     std::vector<std::uint32_t> failed_positions;  // Awaiting an ensemble change.
     LedgerMetadata proposed;                      // The ensemble change in flight.
     std::vector<std::uint32_t> changing_positions;
@@ -168,6 +175,7 @@ class LedgerClient {
   void reconcile_change(std::uint64_t ledger_id);
   void finish_ensemble_change(WriteLedger& l, std::int64_t version);
   void fail_ledger(WriteLedger& l, LedgerError error);
+  bool changing(const WriteLedger& l, std::uint32_t position) const;
   void arm_monitor(WriteLedger& l);
   void monitor_fired(std::uint64_t ledger_id);
   void start_close(WriteLedger& l);

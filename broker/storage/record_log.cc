@@ -1,16 +1,34 @@
 #include "broker/storage/record_log.h"
 
+#include <bit>
+#include <cstring>
+
 namespace streamlab::storage {
 
 namespace {
 
-std::uint64_t fnv1a(std::span<const std::uint8_t> data) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const std::uint8_t b : data) h = (h ^ b) * 0x100000001b3ULL;
+std::uint64_t get_le(const std::uint8_t* in, int bytes);
+
+// A checksum that finds torn and flipped records, eight bytes a step (FNV-1a over
+// 64-bit words, then a final avalanche): the byte-at-a-time version dominated profiles
+// of journal-heavy runs. Words are read little-endian, so every platform agrees.
+std::uint64_t checksum(std::span<const std::uint8_t> data) {
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ data.size();
+  std::size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) h = (h ^ get_le(data.data() + i, 8)) * 0x100000001b3ULL;
+  for (; i < data.size(); ++i) h = (h ^ data[i]) * 0x100000001b3ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
   return h;
 }
 
 std::uint64_t get_le(const std::uint8_t* in, int bytes) {
+  if (bytes == 8) {
+    std::uint64_t v;
+    std::memcpy(&v, in, 8);
+    if constexpr (std::endian::native == std::endian::little) return v;
+  }
   std::uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(in[i]) << (8 * i);
   return v;
@@ -27,7 +45,7 @@ void append_framed(std::span<const std::uint8_t> body, std::vector<std::uint8_t>
   out.resize(at + kRecordHeaderBytes + body.size());
   std::uint8_t* p = out.data() + at;
   put_le(body.size(), 4, p);
-  put_le(fnv1a(body), 8, p + 4);
+  put_le(checksum(body), 8, p + 4);
   std::copy(body.begin(), body.end(), p + kRecordHeaderBytes);
 }
 
@@ -38,7 +56,7 @@ FramedLog parse_framed(std::span<const std::uint8_t> bytes) {
     const std::uint64_t length = get_le(p, 4);
     if (log.valid_bytes + kRecordHeaderBytes + length > bytes.size()) break;
     const std::span<const std::uint8_t> body(p + kRecordHeaderBytes, length);
-    if (get_le(p + 4, 8) != fnv1a(body)) break;
+    if (get_le(p + 4, 8) != checksum(body)) break;
     log.records.push_back(FramedRecord{log.valid_bytes, body});
     log.valid_bytes += kRecordHeaderBytes + length;
   }
@@ -50,7 +68,7 @@ std::span<const std::uint8_t> unframe_one(std::span<const std::uint8_t> bytes) {
   const std::uint64_t length = get_le(bytes.data(), 4);
   if (kRecordHeaderBytes + length != bytes.size()) return {};
   const std::span<const std::uint8_t> body = bytes.subspan(kRecordHeaderBytes);
-  if (get_le(bytes.data() + 4, 8) != fnv1a(body)) return {};
+  if (get_le(bytes.data() + 4, 8) != checksum(body)) return {};
   return body;
 }
 

@@ -13,6 +13,9 @@ namespace {
 // counter-basic.textproto, seed 1. A deliberate change of the simulation's behaviour
 // changes it: update it in the same commit and say why in the message.
 constexpr std::uint64_t kGoldenTraceHash = 0x2102f44259cb8affULL;
+// ledger-fencing.safe.textproto, seed 1: the storage layer (metadata store, bookies,
+// ledger clients with a handover and a fencing recovery) under the same guard.
+constexpr std::uint64_t kGoldenLedgerTraceHash = 0x5b36a272a80318c0ULL;
 
 ScenarioConfig basic() {
   const auto r = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/counter-basic.textproto");
@@ -44,6 +47,16 @@ TEST(Determinism, DifferentSeedsDiffer) {
 
 TEST(Determinism, GoldenTraceHashAcrossBuilds) {
   EXPECT_EQ(run(basic(), 1).trace_hash, kGoldenTraceHash) << std::hex << run(basic(), 1).trace_hash;
+}
+
+TEST(Determinism, GoldenLedgerTraceHashAcrossBuilds) {
+  const auto r =
+      load_scenario(std::string(STREAMLAB_SCENARIOS) + "/ledger-fencing.safe.textproto");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const RunResult a = run(r.value(), 1);
+  EXPECT_EQ(a.trace_hash, kGoldenLedgerTraceHash) << std::hex << a.trace_hash;
+  const RunResult b = run(r.value(), 1);
+  EXPECT_EQ(a.check.metrics, b.check.metrics);
 }
 
 TEST(Determinism, CheckNamesTheFirstDivergentEvent) {
