@@ -176,8 +176,13 @@ void SimDisk::apply_write(PendingOp& op) {
   undo.applied_ns = kernel_.now();
   write_back();
   undo_.push_back(std::move(undo));
-  if (growth > 0) data.resize(end);
-  std::copy(op.bytes.begin(), op.bytes.end(), data.begin() + offset);
+  if (offset == data.size()) {
+    // Appending, the common case for logs: no zero-fill before the copy.
+    data.insert(data.end(), op.bytes.begin(), op.bytes.end());
+  } else {
+    if (growth > 0) data.resize(end);
+    std::copy(op.bytes.begin(), op.bytes.end(), data.begin() + offset);
+  }
   used_bytes_ += growth;
   ++stats_.writes;
   stats_.bytes_written += op.bytes.size();

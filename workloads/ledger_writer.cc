@@ -173,54 +173,49 @@ void LedgerWriter::create_ledger(std::vector<std::uint64_t> ledgers, std::int64_
   });
 }
 
-// The new ledger joins the log by compare-and-set on the list: a writer that lost the
-// log meanwhile finds the list changed and steps down.
+// The new ledger joins the log by compare-and-set on the list the owner recovered: a
+// writer that lost the log meanwhile finds the list changed and steps down, so it never
+// buries another owner's open ledger under its own.
 void LedgerWriter::publish_ledger(std::vector<std::uint64_t> ledgers, std::int64_t version,
                                   std::uint64_t ledger_id) {
-  std::vector<std::uint64_t> next = ledgers;
+  recovered_list_ = std::move(ledgers);
+  std::vector<std::uint64_t> next = recovered_list_;
   next.push_back(ledger_id);
-  auto done = [this, ledgers, version, ledger_id](const MetaResult& r) {
+  auto done = [this, ledger_id](const MetaResult& r) {
     if (phase_ != Phase::creating) return;
     if (r.status == storage::META_OK) {
       start_writing(ledger_id);
-      return;
+    } else {
+      check_published(ledger_id);
     }
-    // Did the write land although its reply was lost? Read the list to find out.
-    metadata_.get(ledgers_key_, false, [this, ledgers, version, ledger_id](const MetaResult& g) {
-      if (phase_ != Phase::creating) return;
-      if (g.status == storage::META_OK) {
-        const std::vector<std::uint64_t> now = parse_ledger_list(g.value);
-        if (!now.empty() && now.back() == ledger_id) {
-          start_writing(ledger_id);
-        } else if (g.version == version) {
-          rt_.after(config_.retry_ns, [this, ledger_id] {
-            if (phase_ != Phase::creating) return;
-            metadata_.get(ledgers_key_, false, [this, ledger_id](const MetaResult& again) {
-              if (phase_ != Phase::creating) return;
-              if (again.status != storage::META_OK && again.status != storage::NO_KEY) {
-                lose_ownership();
-                return;
-              }
-              publish_ledger(again.status == storage::NO_KEY ? std::vector<std::uint64_t>{}
-                                                             : parse_ledger_list(again.value),
-                             again.status == storage::NO_KEY ? -1 : again.version, ledger_id);
-            });
-          });
-        } else {
-          lose_ownership();
-        }
-      } else if (g.status == storage::NO_KEY && version < 0) {
-        retry_later(&LedgerWriter::take_over);
-      } else {
-        lose_ownership();
-      }
-    });
   };
   if (version < 0) {
     metadata_.create(ledgers_key_, format_ledger_list(next), false, done);
   } else {
     metadata_.set(ledgers_key_, format_ledger_list(next), version, done);
   }
+}
+
+// The publish was refused or its reply lost: read the list to learn which.
+void LedgerWriter::check_published(std::uint64_t ledger_id) {
+  metadata_.get(ledgers_key_, false, [this, ledger_id](const MetaResult& g) {
+    if (phase_ != Phase::creating) return;
+    if (g.status != storage::META_OK && g.status != storage::NO_KEY) {
+      rt_.after(config_.retry_ns, [this, ledger_id] {
+        if (phase_ == Phase::creating) check_published(ledger_id);
+      });
+      return;
+    }
+    const std::vector<std::uint64_t> now =
+        g.status == storage::NO_KEY ? std::vector<std::uint64_t>{} : parse_ledger_list(g.value);
+    if (!now.empty() && now.back() == ledger_id) {
+      start_writing(ledger_id);  // It landed; only the reply was lost.
+    } else if (now == recovered_list_) {
+      publish_ledger(recovered_list_, g.status == storage::NO_KEY ? -1 : g.version, ledger_id);
+    } else {
+      lose_ownership();
+    }
+  });
 }
 
 void LedgerWriter::start_writing(std::uint64_t ledger_id) {

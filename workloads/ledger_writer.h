@@ -68,6 +68,7 @@ class LedgerWriter final : public Node {
   void create_ledger(std::vector<std::uint64_t> ledgers, std::int64_t version);
   void publish_ledger(std::vector<std::uint64_t> ledgers, std::int64_t version,
                       std::uint64_t ledger_id);
+  void check_published(std::uint64_t ledger_id);
   void start_writing(std::uint64_t ledger_id);
   void roll();
   void lose_ownership();
@@ -85,6 +86,7 @@ class LedgerWriter final : public Node {
   storage::LedgerClient ledger_;
   Phase phase_ = Phase::connecting;
   std::uint64_t current_ledger_ = 0;
+  std::vector<std::uint64_t> recovered_list_;  // The log's ledgers when we took it over.
   // Sequence numbers start from a random base so a restarted writer never reuses one.
   std::uint64_t next_seq_;
   std::uint64_t sent_ = 0;

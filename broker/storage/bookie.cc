@@ -33,13 +33,6 @@ std::uint64_t replay(std::span<const std::uint8_t> bytes, JournalRecord& record,
   return log.valid_bytes;
 }
 
-// unframe_one answers "not one intact record" with an empty span, which a record with an
-// empty body (every field at its default) also is; tell the two apart.
-bool intact_record(std::span<const std::uint8_t> bytes, std::span<const std::uint8_t> body) {
-  if (!body.empty()) return true;
-  return bytes.size() == kRecordHeaderBytes && parse_framed(bytes).valid_bytes == bytes.size();
-}
-
 }  // namespace
 
 JournalContents parse_journal(std::span<const std::uint8_t> bytes) {
@@ -376,10 +369,10 @@ void Bookie::entry_read(std::uint32_t slot, IoStatus status,
   SL_ASSERT(slot < reads_.size());
   const ReadRequest read = reads_[slot];
   free_reads_.push_back(slot);
-  const std::span<const std::uint8_t> body = unframe_one(bytes);
+  const auto body = unframe_one(bytes);
   // A read error, bit rot or a misdirected write must never be served as the entry.
-  const bool found = status == IoStatus::ok && intact_record(bytes, body) &&
-                     record_.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
+  const bool found = status == IoStatus::ok && body.has_value() &&
+                     record_.ParseFromArray(body->data(), static_cast<int>(body->size())) &&
                      !record_.fence() && record_.ledger_id() == read.ledger &&
                      record_.entry_id() == read.entry;
   if (!found) {

@@ -136,6 +136,9 @@ void LedgerClient::on_connection_broken(NodeId peer) {
     for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
       if (l->ensemble_ids[p] == peer && !l->outstanding[p].empty() && !changing(*l, p)) {
         bookie_failed(*l, p);
+        // Failing the ledger runs callbacks that may close (and forget) it.
+        l = find_writer(id);
+        if (l == nullptr) break;
       }
     }
   }
@@ -241,8 +244,9 @@ void LedgerClient::send_add(WriteLedger& l, PendingAdd& add, std::uint32_t only_
                             bool recovery) {
   const Quorums q = l.options.quorums;
   SL_ASSERT(q.ensemble <= 32);  // Acknowledgements are a bit per ensemble index.
-  out_.Clear();
+  // Clearing the field, not the message, keeps the allocated AddEntry for the next add.
   AddEntry* a = out_.mutable_add_entry();
+  a->Clear();
   a->set_ledger_id(l.id);
   a->set_entry_id(add.entry);
   // Each add carries the writer's LAC; bookies store it (REFERENCE: LAC).
@@ -259,17 +263,18 @@ void LedgerClient::send_add(WriteLedger& l, PendingAdd& add, std::uint32_t only_
 }
 
 void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
-  WriteLedger* l = find_writer(response.ledger_id());
-  if (l == nullptr) {
-    for (auto& [id, r] : recoveries_) {
-      if (r.ledger_id == response.ledger_id() && r.step == RecoveryStep::rewriting) {
-        recovery_add_reply(r, from, response);
-        return;
-      }
+  // A recovery rewriting this very entry asked this bookie: the reply is its, even if
+  // this client also holds a writer for the ledger (one it gave up).
+  for (auto& [id, r] : recoveries_) {
+    if (r.ledger_id == response.ledger_id() && r.step == RecoveryStep::rewriting &&
+        r.entry == response.entry_id() &&
+        std::find(r.asked.begin(), r.asked.end(), from) != r.asked.end()) {
+      recovery_add_reply(r, from, response);
+      return;
     }
-    return;
   }
-  if (l->state == WriteState::failed || l->state == WriteState::closed) return;
+  WriteLedger* l = find_writer(response.ledger_id());
+  if (l == nullptr || l->state == WriteState::failed || l->state == WriteState::closed) return;
   const Quorums q = l->options.quorums;
   std::uint32_t position = UINT32_MAX;
   for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
@@ -279,26 +284,24 @@ void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
   // A bookie answers in the order it received (its journal's order).
   std::deque<Outstanding>& waiting = l->outstanding[position];
   while (!waiting.empty() && waiting.front().entry <= response.entry_id()) waiting.pop_front();
+  if (response.status() == FENCED) {
+    // A fenced error never causes an ensemble change: the writer gives the ledger up.
+    fail_ledger(*l, LedgerError::fenced);
+    return;
+  }
+  if (response.status() != BK_OK) {
+    // Even for an entry already acknowledged by others: that copy is missing, and the
+    // bookie is replaced so later entries get all of theirs.
+    bookie_failed(*l, position);
+    return;
+  }
   if (l->pending.empty()) return;
   const std::int64_t first = l->pending.front().entry;
   if (response.entry_id() < first || response.entry_id() >= l->next_entry) return;  // Done.
   PendingAdd& add = l->pending[static_cast<std::size_t>(response.entry_id() - first)];
   SL_ASSERT(add.entry == response.entry_id());
-  switch (response.status()) {
-    case BK_OK:
-      add.acked |= 1u << position;
-      try_complete(*l);
-      return;
-    case FENCED:
-      // A fenced error never causes an ensemble change: the writer gives the ledger up.
-      fail_ledger(*l, LedgerError::fenced);
-      return;
-    case NO_ENTRY:
-    case BK_ERROR:
-    default:
-      bookie_failed(*l, position);
-      return;
-  }
+  add.acked |= 1u << position;
+  try_complete(*l);
 }
 
 void LedgerClient::try_complete(WriteLedger& l) {
@@ -454,10 +457,11 @@ void LedgerClient::fail_ledger(WriteLedger& l, LedgerError error) {
   // The callbacks may call back into the client (close, append): touch `l` no more.
   for (const AddResult& result : failed) on_add_(result);
   WriteLedger* w = find_writer(id);
-  if (w == nullptr || !w->on_closed || w->state != WriteState::failed) return;
+  if (w == nullptr || w->state != WriteState::failed) return;
   if (error == LedgerError::fenced) {
-    close_done(id, error);
-  } else {
+    // The failed writer stays, so later appends learn they were fenced.
+    if (w->on_closed) close_done(id, error);
+  } else if (w->on_closed) {
     start_close(*w);  // Gave up on bookies: close at the LAC, as close() would.
   }
 }
@@ -470,8 +474,11 @@ bool LedgerClient::changing(const WriteLedger& l, std::uint32_t position) const 
 void LedgerClient::arm_monitor(WriteLedger& l) {
   if (l.monitor_armed) return;
   Nanos oldest = INT64_MAX;
-  for (const auto& waiting : l.outstanding) {
-    if (!waiting.empty()) oldest = std::min(oldest, waiting.front().sent_at);
+  for (std::uint32_t p = 0; p < l.outstanding.size(); ++p) {
+    // A position being replaced is no longer watched: its bookie already failed.
+    if (!l.outstanding[p].empty() && !changing(l, p)) {
+      oldest = std::min(oldest, l.outstanding[p].front().sent_at);
+    }
   }
   if (oldest == INT64_MAX) return;
   l.monitor_armed = true;
@@ -509,7 +516,7 @@ void LedgerClient::monitor_fired(std::uint64_t ledger_id) {
 void LedgerClient::close(std::uint64_t ledger_id, DoneCallback done) {
   WriteLedger* l = find_writer(ledger_id);
   if (l == nullptr || l->state == WriteState::closed || l->state == WriteState::closing ||
-      (l->state == WriteState::failed && l->failure == LedgerError::fenced)) {
+      l->on_closed || (l->state == WriteState::failed && l->failure == LedgerError::fenced)) {
     const LedgerError error = l == nullptr ? LedgerError::no_such_ledger
                               : l->state == WriteState::failed ? LedgerError::fenced
                                                                : LedgerError::closed;
@@ -517,6 +524,8 @@ void LedgerClient::close(std::uint64_t ledger_id, DoneCallback done) {
     return;
   }
   l->on_closed = std::move(done);
+  // During an ensemble change the close waits: the change's end moves to closing.
+  if (l->state == WriteState::changing_ensemble) return;
   // A writer that gave up (no bookies) closes at its LAC: later entries were never
   // acknowledged, so nothing confirmed is cut off.
   if (l->state == WriteState::failed || l->pending.empty()) {
@@ -527,6 +536,8 @@ void LedgerClient::close(std::uint64_t ledger_id, DoneCallback done) {
 }
 
 void LedgerClient::start_close(WriteLedger& l) {
+  if (l.close_in_flight) return;
+  l.close_in_flight = true;
   l.state = WriteState::closing;
   l.proposed = l.metadata;
   l.proposed.set_state(CLOSED);
@@ -550,7 +561,10 @@ void LedgerClient::start_close(WriteLedger& l) {
                         close_done(id, LedgerError::fenced);
                       } else if (g.version == l->version) {
                         after_metadata_retry([this, id] {
-                          if (WriteLedger* w = find_writer(id)) start_close(*w);
+                          if (WriteLedger* w = find_writer(id)) {
+                            w->close_in_flight = false;
+                            start_close(*w);
+                          }
                         });
                       } else {
                         close_done(id, LedgerError::metadata_error);
@@ -559,7 +573,10 @@ void LedgerClient::start_close(WriteLedger& l) {
                       close_done(id, LedgerError::no_such_ledger);
                     } else {
                       after_metadata_retry([this, id] {
-                        if (WriteLedger* w = find_writer(id)) start_close(*w);
+                        if (WriteLedger* w = find_writer(id)) {
+                          w->close_in_flight = false;
+                          start_close(*w);
+                        }
                       });
                     }
                   });

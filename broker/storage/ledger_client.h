@@ -133,6 +133,7 @@ class LedgerClient {
     std::vector<std::uint32_t> changing_positions;
     TimerId monitor = 0;
     bool monitor_armed = false;
+    bool close_in_flight = false;
     DoneCallback on_closed;
   };
 

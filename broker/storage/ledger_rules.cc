@@ -10,6 +10,7 @@ std::string check_quorums(const Quorums& q) {
     return "ack quorum (" + std::to_string(q.ack_quorum) + ") must be <= write quorum (" +
            std::to_string(q.write_quorum) + ")";
   }
+  if (q.ensemble > 32) return "ensemble size (" + std::to_string(q.ensemble) + ") must be <= 32";
   if (q.ensemble < q.write_quorum) {
     return "write quorum (" + std::to_string(q.write_quorum) + ") must be <= ensemble size (" +
            std::to_string(q.ensemble) + ")";

@@ -51,11 +51,17 @@ std::uint32_t Placement::min_zones_per_write_set(const std::vector<std::string>&
 bool Placement::acks_adhere(const std::vector<std::string>& ensemble, std::uint32_t acked_mask,
                             const Quorums& q, const PlacementConfig& config) const {
   if (config.policy != PlacementPolicy::zone_aware || !config.enforce) return true;
-  std::set<std::string> zones;
-  for (std::uint32_t i = 0; i < ensemble.size(); ++i) {
-    if ((acked_mask >> i) & 1u) zones.insert(zone_of(ensemble[i]));
+  // Runs for every acknowledged entry: count distinct zones without allocating.
+  const std::string* seen[32];
+  std::uint32_t zones = 0;
+  for (std::uint32_t i = 0; i < ensemble.size() && i < 32; ++i) {
+    if (((acked_mask >> i) & 1u) == 0) continue;
+    const std::string& zone = zone_of(ensemble[i]);
+    bool known = false;
+    for (std::uint32_t z = 0; z < zones; ++z) known = known || *seen[z] == zone;
+    if (!known) seen[zones++] = &zone;
   }
-  return zones.size() >= std::min(config.min_zones_per_write_quorum, q.ack_quorum);
+  return zones >= std::min(config.min_zones_per_write_quorum, q.ack_quorum);
 }
 
 std::optional<std::vector<std::string>> Placement::choose(const Quorums& q,

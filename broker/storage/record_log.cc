@@ -63,12 +63,12 @@ FramedLog parse_framed(std::span<const std::uint8_t> bytes) {
   return log;
 }
 
-std::span<const std::uint8_t> unframe_one(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < kRecordHeaderBytes) return {};
+std::optional<std::span<const std::uint8_t>> unframe_one(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kRecordHeaderBytes) return std::nullopt;
   const std::uint64_t length = get_le(bytes.data(), 4);
-  if (kRecordHeaderBytes + length != bytes.size()) return {};
+  if (kRecordHeaderBytes + length != bytes.size()) return std::nullopt;
   const std::span<const std::uint8_t> body = bytes.subspan(kRecordHeaderBytes);
-  if (get_le(bytes.data() + 4, 8) != checksum(body)) return {};
+  if (get_le(bytes.data() + 4, 8) != checksum(body)) return std::nullopt;
   return body;
 }
 

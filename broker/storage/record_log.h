@@ -7,6 +7,7 @@
 // finds the end of what was written whole and cuts a torn tail.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,8 +29,8 @@ struct FramedLog {
 
 FramedLog parse_framed(std::span<const std::uint8_t> bytes);
 
-// Checks one record read back on its own (a bookie reading an entry); nullopt-like:
-// an empty span when the bytes are not exactly one intact record.
-std::span<const std::uint8_t> unframe_one(std::span<const std::uint8_t> bytes);
+// Checks one record read back on its own (a bookie reading an entry): its body, or
+// nullopt when the bytes are not exactly one intact record.
+std::optional<std::span<const std::uint8_t>> unframe_one(std::span<const std::uint8_t> bytes);
 
 }  // namespace streamlab::storage

@@ -37,11 +37,16 @@ TEST(RecordLog, UnframesExactlyOneIntactRecord) {
   std::vector<std::uint8_t> log;
   append_framed(bytes("entry"), log);
   const auto body = unframe_one(log);
-  EXPECT_EQ(std::string(body.begin(), body.end()), "entry");
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(std::string(body->begin(), body->end()), "entry");
   log.back() ^= 1;
-  EXPECT_TRUE(unframe_one(log).empty());
+  EXPECT_FALSE(unframe_one(log).has_value());
   log.push_back(0);
-  EXPECT_TRUE(unframe_one(log).empty());
+  EXPECT_FALSE(unframe_one(log).has_value());
+  std::vector<std::uint8_t> empty_body;
+  append_framed({}, empty_body);
+  ASSERT_TRUE(unframe_one(empty_body).has_value());  // Intact, and empty: not an error.
+  EXPECT_TRUE(unframe_one(empty_body)->empty());
 }
 
 }  // namespace
