@@ -376,6 +376,29 @@ TEST(LedgerClientTest, HappyPathAcksEveryEntryInOrderAndCloses) {
   EXPECT_EQ(c.log(0).adds.back().result.entry_id, -1);
 }
 
+// Deleting a ledger removes its metadata: opening it afterwards finds nothing.
+TEST(LedgerClientTest, RemovedLedgerCannotBeOpened) {
+  Cluster c(spec({0, 0, 0}, 1));
+  c.start();
+  const std::uint64_t id = c.create(0, options(3, 3, 2));
+  ASSERT_NE(id, 0u);
+  c.writer(0).append(id, 5, 1 * kMs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 5; }, kSec));
+  EXPECT_EQ(c.close(0, id), LedgerError::ok);
+  std::optional<LedgerError> removed;
+  c.writer(0).ledger().remove(id, [&](LedgerError e) { removed = e; });
+  ASSERT_TRUE(c.run_until([&] { return removed.has_value(); }, kSec));
+  EXPECT_EQ(*removed, LedgerError::ok);
+  EXPECT_FALSE(c.metadata(id).has_value());
+  c.writer(0).open(id, true);
+  ASSERT_TRUE(c.run_until([&] { return !c.log(0).opens.empty(); }, kSec));
+  EXPECT_EQ(c.log(0).opens.back().error, LedgerError::no_such_ledger);
+  std::optional<LedgerError> again;
+  c.writer(0).ledger().remove(id, [&](LedgerError e) { again = e; });
+  ASSERT_TRUE(c.run_until([&] { return again.has_value(); }, kSec));
+  EXPECT_EQ(*again, LedgerError::no_such_ledger);
+}
+
 // close() waits for the adds still pending and closes at the last of them.
 TEST(LedgerClientTest, CloseWaitsForPendingAdds) {
   Cluster c(spec({0, 0, 0}, 1));
@@ -556,6 +579,71 @@ TEST(LedgerClientTest, AddTimeoutReplacesPausedBookieWithAckQuorumOne) {
   run_add_timeout(1);
 }
 
+// close() during an ensemble change waits for the change: the entry held back during it
+// is sent to the new ensemble and acknowledged, and the close then ends the ledger after
+// it. A second close() meanwhile is refused with `closed`. (It used to turn the change's
+// state into `closing`: the change's reply was ignored, the held-back entry never sent, and
+// the add monitor, still watching the replaced bookie, re-armed itself every nanosecond.)
+TEST(LedgerClientTest, CloseDuringEnsembleChangeWaitsForTheChange) {
+  Cluster c(spec({0, 0, 0, 0}, 1));
+  c.config(0).add_timeout_ns = 200 * kMs;
+  c.start();
+  const std::uint64_t id = c.create(0, options(3, 3, 2));
+  ASSERT_NE(id, 0u);
+  c.writer(0).append(id, 10, 1 * kMs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 10; }, kSec));
+  const std::string paused = ensemble_of(*c.metadata(id), 0)[1];
+  const NodeId store = c.node("n0");
+
+  // Entry 10 is acked by the two healthy bookies; the paused one times out at t0 + 200 ms
+  // and its replacement's compare-and-set waits for the paused store until t0 + 400 ms.
+  const std::int64_t t0 = c.now();
+  c.world().pause(c.node(paused), 3 * kSec);
+  c.writer(0).append(id, 1, kMs);
+  c.run_for(100 * kMs);
+  ASSERT_EQ(c.log(0).adds.size(), 11u);
+  c.world().pause(store, 300 * kMs);
+  c.run_for(150 * kMs);
+  ASSERT_TRUE(c.world().paused(store));
+  ASSERT_EQ(c.metadata(id)->fragments_size(), 1) << "the change must still be in flight";
+
+  // During the change: one more entry (held back), then two closes.
+  c.writer(0).append(id, 1, kMs);
+  c.writer(0).close(id);
+  c.writer(0).close(id);
+  const std::uint64_t events_before = c.world().kernel().events_executed();
+  const std::int64_t until = c.now() + 2 * kSec;
+  std::uint64_t events = 0;
+  while (c.now() < until) {
+    c.run_for(100 * kUs);  // Short steps: a spinning client is caught within ~100k events.
+    events = c.world().kernel().events_executed() - events_before;
+    if (events >= 2'000'000) break;
+  }
+  EXPECT_LT(events, 2'000'000u) << "the client spins";
+  ASSERT_LT(c.now(), t0 + 3 * kSec) << "the paused bookie must not have resumed";
+
+  // Each close completed exactly once: the second refused, the first ok.
+  ASSERT_EQ(c.log(0).closes.size(), 2u);
+  EXPECT_EQ(c.log(0).closes[0].error, LedgerError::closed) << to_string(c.log(0).closes[0].error);
+  EXPECT_EQ(c.log(0).closes[1].error, LedgerError::ok) << to_string(c.log(0).closes[1].error);
+  // The held-back entry was sent and acknowledged.
+  expect_in_order(c.log(0), 12);
+
+  const auto m = c.metadata(id);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->state(), CLOSED);
+  EXPECT_EQ(m->last_entry_id(), 11);
+  EXPECT_GE(m->last_entry_id(), c.log(0).max_acked());
+  ASSERT_EQ(m->fragments_size(), 2);
+  EXPECT_EQ(m->fragments(1).first_entry(), 11);
+  const std::vector<std::string> second = ensemble_of(*m, 1);
+  EXPECT_EQ(std::count(second.begin(), second.end(), paused), 0);
+  const auto journals = c.journals();
+  for (const AddEvent& a : c.log(0).ok_adds()) {
+    EXPECT_GE(copies(journals, *m, id, a.result.entry_id), 2u) << "entry " << a.result.entry_id;
+  }
+}
+
 // [SECTION] Fencing and recovery
 
 struct FencingRun {
@@ -699,6 +787,67 @@ TEST(LedgerClientTest, RecoveryFencesEveryBookieOfTheLastFragment) {
   EXPECT_EQ(c.log(0).adds.back().result.error, LedgerError::fenced);
   EXPECT_EQ(c.close(0, id), LedgerError::fenced);
   EXPECT_EQ(c.metadata(id)->last_entry_id(), 9);
+}
+
+// A writer fenced by another client's recovery can itself recover its ledger: the replies
+// to its recovery rewrites belong to the recovery, not to the failed writer object it
+// still holds for the ledger (they used to be dropped there, so the rewrite timed out).
+TEST(LedgerClientTest, FencedWriterRecoversItsOwnLedger) {
+  Cluster c(spec({0, 0, 0}, 2));
+  c.config(0).add_timeout_ns = 500 * kMs;  // Bounds the rewrite, were its replies lost.
+  c.start();
+  const std::uint64_t id = c.create(0, options(3, 3, 2));
+  ASSERT_NE(id, 0u);
+  // Slow appends: the bookies' highest LAC is 8, so entry 9 is beyond it.
+  c.writer(0).append(id, 10, 10 * kMs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 10; }, kSec));
+  expect_in_order(c.log(0), 10);
+
+  // Writer 1 marks the ledger IN_RECOVERY and fences the bookies, but is cut off from the
+  // store before it can close the ledger.
+  const NodeId store = c.node("n0");
+  c.writer(1).open(id, true);
+  auto fenced = [&] {
+    for (const NodeId b : c.bookies()) {
+      if (!c.journal(b).fenced.contains(id)) return false;
+    }
+    return true;
+  };
+  const std::int64_t limit = c.now() + 100 * kMs;
+  while (!fenced() && c.now() < limit) c.world().run_until(c.now() + 20 * kUs);
+  ASSERT_TRUE(fenced());
+  ASSERT_EQ(c.metadata(id)->state(), IN_RECOVERY);
+  const auto cut = c.world().network().partition({c.writer_id(1)}, {store}, /*one_way=*/false);
+  c.run_for(50 * kMs);
+  ASSERT_EQ(c.metadata(id)->state(), IN_RECOVERY) << "writer 1 must not have closed it";
+
+  // Writer 0's next append is fenced: its writer object for the ledger has failed.
+  c.writer(0).append(id, 1, kMs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 11; }, kSec));
+  ASSERT_EQ(c.log(0).adds.back().result.error, LedgerError::fenced);
+
+  // Writer 0 now recovers the ledger itself: entry 9 is read and rewritten, then closed.
+  const std::int64_t start = c.now();
+  const DoneEvent opened = c.open(0, id, true);
+  ASSERT_EQ(opened.error, LedgerError::ok) << to_string(opened.error);
+  EXPECT_LT(opened.time_ns - start, kSec);
+  EXPECT_EQ(opened.value, 9);
+  EXPECT_GE(opened.value, c.log(0).max_acked());
+  const auto m = c.metadata(id);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->state(), CLOSED);
+  EXPECT_EQ(m->last_entry_id(), 9);
+  const auto journals = c.journals();
+  for (std::int64_t e = 0; e <= 9; ++e) {
+    EXPECT_GE(copies(journals, *m, id, e), 2u) << "entry " << e;
+  }
+
+  // Writer 1, back in touch with the store, sees the same end.
+  c.world().network().remove(cut);
+  c.run_for(50 * kMs);
+  const DoneEvent again = c.open(1, id, true);
+  ASSERT_EQ(again.error, LedgerError::ok) << to_string(again.error);
+  EXPECT_EQ(again.value, 9);
 }
 
 // An entry beyond the LAC that reached a single bookie is recovered: one positive reply
