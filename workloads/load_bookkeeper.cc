@@ -101,6 +101,7 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
   LedgerWriterConfig& w = bk.writer_defaults;
   w.options = options;
   w.ledger.bookies = bookies;
+  w.ledger.placement = options.placement;
   w.ledger.recovery_fencing = !in.has_recovery_fencing() || in.recovery_fencing();
   w.ledger.add_timeout_ns =
       ctx.duration(in.add_timeout(), place.at("add_timeout"), "add_timeout", w.ledger.add_timeout_ns);

@@ -706,6 +706,7 @@ void LedgerClient::recovery_fence(Recovery& r) {
   r.step = RecoveryStep::fencing;
   r.ok = r.no_entry = r.errors = 0;
   r.max_lac = -1;
+  r.read_metadata = r.metadata;
   const Fragment& last = r.metadata.fragments(r.metadata.fragments_size() - 1);
   r.asked.clear();
   const bool fence = r.recover && config_.recovery_fencing;
@@ -764,7 +765,12 @@ void LedgerClient::recovery_reply(Recovery& r, NodeId from, const ReadResponse& 
 
 void LedgerClient::recovery_bookie_lost(Recovery& r, NodeId bookie) {
   if (r.step == RecoveryStep::rewriting) {
-    finish_recovery(r, LedgerError::recovery_failed, -1);
+    for (std::uint32_t p = 0; p < r.asked.size(); ++p) {
+      if (r.asked[p] == bookie && ((r.rewrite_acked >> p) & 1u) == 0) {
+        recovery_replace(r, p);
+        return;
+      }
+    }
     return;
   }
   ReadResponse failed;
@@ -782,8 +788,8 @@ void LedgerClient::recovery_read(Recovery& r) {
   for (auto it = reads_.begin(); it != reads_.end();) {
     it = it->second.recovery_id == r.id ? reads_.erase(it) : std::next(it);
   }
-  const Quorums q = quorums_of(r.metadata);
-  const Fragment& fragment = r.metadata.fragments(fragment_of(r.metadata, r.entry));
+  const Quorums q = quorums_of(r.read_metadata);
+  const Fragment& fragment = r.read_metadata.fragments(fragment_of(r.read_metadata, r.entry));
   r.asked.clear();
   for (std::uint32_t i = 0; i < q.write_quorum; ++i) {
     const NodeId b = bookie_id(fragment.bookies(static_cast<int>(write_set_member(r.entry, i, q))));
@@ -824,7 +830,7 @@ void LedgerClient::recovery_add_reply(Recovery& r, NodeId from, const AddRespons
   for (std::uint32_t p = 0; p < r.asked.size(); ++p) {
     if (r.asked[p] != from) continue;
     if (response.status() != BK_OK) {
-      finish_recovery(r, LedgerError::recovery_failed, -1);
+      recovery_replace(r, p);
       return;
     }
     r.rewrite_acked |= 1u << p;
@@ -839,10 +845,64 @@ void LedgerClient::recovery_timed_out(std::uint64_t recovery_id) {
   Recovery* r = find_recovery(recovery_id);
   if (r == nullptr) return;
   r->timer = 0;
+  if (r->step == RecoveryStep::rewriting) {
+    for (std::uint32_t p = 0; p < r->asked.size(); ++p) {
+      if (r->asked[p] != kNoNode && ((r->rewrite_acked >> p) & 1u) == 0) {
+        recovery_replace(*r, p);
+        return;
+      }
+    }
+  }
   if (r->step == RecoveryStep::fencing || r->step == RecoveryStep::reading ||
       r->step == RecoveryStep::rewriting) {
     finish_recovery(*r, LedgerError::recovery_failed, -1);
   }
+}
+
+// A bookie of the rewrite's write set failed: replace it as a writer would, by an
+// ensemble change of the IN_RECOVERY metadata from this entry on (compare-and-set), and
+// rewrite the entry there. Reads keep the metadata as fenced: the replacement never held
+// the old writer's entries, and its "no such entry" must not help call one absent.
+void LedgerClient::recovery_replace(Recovery& r, std::uint32_t position) {
+  const int last = r.metadata.fragments_size() - 1;
+  if (fragment_of(r.metadata, r.entry) != last || ++r.attempts > kMaxRecoveryAttempts) {
+    finish_recovery(r, LedgerError::recovery_failed, -1);
+    return;
+  }
+  const std::vector<std::string> ensemble = bookies_of(r.metadata.fragments(last));
+  quarantine_[ensemble[position]] = rt_.now() + config_.quarantine_ns;
+  const auto replaced = placement_.replace(ensemble, {position}, quorums_of(r.metadata),
+                                           config_.placement, quarantined());
+  if (!replaced) {
+    finish_recovery(r, LedgerError::recovery_failed, -1);
+    return;
+  }
+  LedgerMetadata proposed = r.metadata;
+  Fragment* fragment = proposed.mutable_fragments(last);
+  if (fragment->first_entry() != r.entry) {
+    fragment = proposed.add_fragments();
+    fragment->set_first_entry(r.entry);
+  }
+  fragment->clear_bookies();
+  for (const std::string& b : *replaced) fragment->add_bookies(b);
+  r.step = RecoveryStep::replacing;
+  if (r.timer != 0) {
+    rt_.cancel(r.timer);
+    r.timer = 0;
+  }
+  const std::uint64_t id = r.id;
+  metadata_.set(ledger_key(r.ledger_id), serialize(proposed), r.version,
+                [this, id, proposed](const MetaResult& m) {
+                  Recovery* r = find_recovery(id);
+                  if (r == nullptr) return;
+                  if (m.status != META_OK) {
+                    finish_recovery(*r, LedgerError::recovery_failed, -1);
+                    return;
+                  }
+                  r->metadata = proposed;
+                  r->version = m.version;
+                  recovery_rewrite(*r);
+                });
 }
 
 // The ledger is CLOSED by compare-and-set at the last recovered entry.

@@ -53,6 +53,9 @@ struct LedgerClientConfig {
   std::int64_t quarantine_ns = 10'000'000'000;
   // Unsafe when false: recovery reads neither fence the bookies nor stop the old writer.
   bool recovery_fencing = true;
+  // How a recovery replaces a bookie that fails while it rewrites entries (a ledger's
+  // own placement options are not in its metadata).
+  PlacementConfig placement;
 };
 
 struct LedgerOptions {
@@ -137,14 +140,18 @@ class LedgerClient {
     DoneCallback on_closed;
   };
 
-  enum class RecoveryStep : std::uint8_t { metadata, marking, fencing, reading, rewriting, closing };
+  enum class RecoveryStep : std::uint8_t {
+    metadata, marking, fencing, reading, rewriting, replacing, closing
+  };
 
   struct Recovery {
     std::uint64_t id = 0;
     std::uint64_t ledger_id = 0;
     bool recover = true;  // false: a plain open that only reads the LAC.
     RecoveryStep step = RecoveryStep::metadata;
-    LedgerMetadata metadata;
+    LedgerMetadata metadata;  // As stored: rewrites go to its last ensemble.
+    // As fenced: reads follow where the old writer wrote, whatever recovery replaced since.
+    LedgerMetadata read_metadata;
     std::int64_t version = 0;
     int attempts = 0;
     // Fencing and recovery reads.
@@ -189,6 +196,7 @@ class LedgerClient {
   void recovery_fence(Recovery& r);
   void recovery_read(Recovery& r);
   void recovery_rewrite(Recovery& r);
+  void recovery_replace(Recovery& r, std::uint32_t position);
   void recovery_close(Recovery& r, std::int64_t last_entry);
   void recovery_reply(Recovery& r, NodeId from, const ReadResponse& response);
   void recovery_add_reply(Recovery& r, NodeId from, const AddResponse& response);

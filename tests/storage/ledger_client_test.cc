@@ -850,6 +850,47 @@ TEST(LedgerClientTest, FencedWriterRecoversItsOwnLedger) {
   EXPECT_EQ(again.value, 9);
 }
 
+// With Qa = Qw a recovery cannot rewrite without every bookie of the write set: when one
+// is gone for good, recovery replaces it (an ensemble change of the IN_RECOVERY ledger)
+// instead of failing on every attempt, and reads still follow where the writer wrote.
+TEST(LedgerClientTest, RecoveryReplacesABookieLostWhileRewriting) {
+  Cluster c(spec({0, 0, 0}, 2));
+  c.config(1).placement.policy = PlacementPolicy::random;
+  c.start();
+  const std::uint64_t id = c.create(0, options(2, 2, 2));
+  ASSERT_NE(id, 0u);
+  c.writer(0).append(id, 10, 1 * kMs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 10; }, kSec));
+  ASSERT_EQ(c.log(0).max_acked(), 9);
+  // The bookies store the LAC each add carried, which lags the acknowledgements: the
+  // last entries lie beyond every stored LAC and recovery must rewrite them.
+  const auto before = c.metadata(id);
+  ASSERT_TRUE(before.has_value());
+  const NodeId lost = c.node(before->fragments(0).bookies(1));
+  c.world().crash(c.writer_id(0));
+  c.world().crash(lost, false, /*wipe=*/true);
+  const DoneEvent opened = c.open(1, id, true);
+  EXPECT_EQ(opened.error, LedgerError::ok) << to_string(opened.error);
+  EXPECT_EQ(opened.value, 9);
+  const auto after = c.metadata(id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->state(), CLOSED);
+  EXPECT_EQ(after->last_entry_id(), 9);
+  ASSERT_EQ(after->fragments_size(), 2);
+  const std::int64_t first = after->fragments(1).first_entry();
+  EXPECT_GT(first, 0);
+  EXPECT_LE(first, 9);
+  for (const std::string& b : after->fragments(1).bookies()) EXPECT_NE(c.node(b), lost);
+  // Every rewritten entry has both copies in its (new) write set.
+  for (std::int64_t e = first; e <= 9; ++e) {
+    int copies = 0;
+    for (const std::string& b : after->fragments(1).bookies()) {
+      copies += c.journal(c.node(b)).entries.count({id, e}) > 0 ? 1 : 0;
+    }
+    EXPECT_EQ(copies, 2) << "entry " << e;
+  }
+}
+
 // An entry beyond the LAC that reached a single bookie is recovered: one positive reply
 // suffices (REFERENCE: recovery).
 TEST(LedgerClientTest, RecoveryKeepsAnEntryThatReachedOneBookie) {
