@@ -281,6 +281,12 @@ void SimDisk::wipe() {
   used_bytes_ = 0;
 }
 
+std::span<const std::uint8_t> SimDisk::view(std::string_view file) const {
+  const auto it = files_.find(file);
+  if (it == files_.end()) return {};
+  return it->second;
+}
+
 std::vector<std::uint8_t> SimDisk::contents(std::string_view file) const {
   const auto it = files_.find(file);
   return it == files_.end() ? std::vector<std::uint8_t>{} : it->second;

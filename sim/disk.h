@@ -70,6 +70,8 @@ class SimDisk {
   std::uint64_t used_bytes() const { return used_bytes_; }
   // What a reader sees now, and what would survive a crash now. For checkers and tests.
   std::vector<std::uint8_t> contents(std::string_view file) const;
+  // The same without a copy; valid until the disk changes.
+  std::span<const std::uint8_t> view(std::string_view file) const;
   std::vector<std::uint8_t> durable_contents(std::string_view file) const;
   std::vector<std::string> file_names() const;
 

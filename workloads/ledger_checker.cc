@@ -121,7 +121,9 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
 
   const storage::ReplayedLog replayed = storage::replay_metadata_log(in.metadata_log);
   std::map<std::string, storage::JournalContents> journals;
-  for (const auto& [bookie, bytes] : in.journals) journals[bookie] = storage::parse_journal(bytes);
+  for (const auto& [bookie, bytes] : in.journals) {
+    journals[bookie] = storage::parse_journal(bytes, kLedgerPayloadHeader);
+  }
 
   std::map<std::uint64_t, LedgerView> ledgers;
   const std::string prefix = "/ledgers/";

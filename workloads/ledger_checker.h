@@ -29,7 +29,7 @@ namespace streamlab::workloads {
 struct LedgerCheckInput {
   const std::vector<LedgerOp>* history = nullptr;
   std::span<const std::uint8_t> metadata_log;
-  std::map<std::string, std::vector<std::uint8_t>> journals;  // Bookie name -> journal.
+  std::map<std::string, std::span<const std::uint8_t>> journals;  // Bookie name -> journal.
   std::function<std::string(std::uint32_t)> process_name;
   std::int64_t duration_ns = 0;
 };

@@ -89,13 +89,12 @@ CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
     });
   }
   run();
-  const std::vector<std::uint8_t> metadata_log =
-      world.disk(bk.metadata).contents(storage::kMetadataLogFile);
+  // The world outlives the check: its disks are read in place.
   LedgerCheckInput input;
   input.history = &history.ops();
-  input.metadata_log = metadata_log;
+  input.metadata_log = world.disk(bk.metadata).view(storage::kMetadataLogFile);
   for (const std::uint32_t b : bk.bookies) {
-    input.journals[config.topology.nodes[b].name] = world.disk(b).contents(storage::kJournalFile);
+    input.journals[config.topology.nodes[b].name] = world.disk(b).view(storage::kJournalFile);
   }
   input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
   input.duration_ns = config.duration_ns;

@@ -35,11 +35,11 @@ std::uint64_t replay(std::span<const std::uint8_t> bytes, JournalRecord& record,
 
 }  // namespace
 
-JournalContents parse_journal(std::span<const std::uint8_t> bytes) {
+JournalContents parse_journal(std::span<const std::uint8_t> bytes, std::size_t payload_prefix) {
   JournalContents contents;
   JournalRecord record;
   contents.valid_bytes =
-      replay(bytes, record, [&contents](const FramedRecord&, const JournalRecord& r) {
+      replay(bytes, record, [&contents, payload_prefix](const FramedRecord&, const JournalRecord& r) {
         if (r.fence()) {
           contents.fenced.insert(r.ledger_id());
           return;
@@ -47,7 +47,7 @@ JournalContents parse_journal(std::span<const std::uint8_t> bytes) {
         // A recovery add rewrites an entry; the newest record is the one the index serves.
         StoredEntry& entry = contents.entries[{r.ledger_id(), r.entry_id()}];
         entry.lac = r.lac();
-        entry.payload = r.payload();
+        entry.payload.assign(r.payload(), 0, payload_prefix);
         const auto [lac, inserted] = contents.lac.try_emplace(r.ledger_id(), r.lac());
         if (!inserted) lac->second = std::max(lac->second, r.lac());
       });

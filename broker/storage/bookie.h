@@ -21,6 +21,7 @@
 //   ledger's highest stored LAC. With fence set, the reply waits until the fence is
 //   durable. Messages that are malformed or not for a bookie get no reply.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -53,7 +54,10 @@ struct JournalContents {
   std::set<std::uint64_t> fenced;
   std::uint64_t valid_bytes = 0;
 };
-JournalContents parse_journal(std::span<const std::uint8_t> bytes);
+// payload_prefix: keep only that many bytes of each payload (a checker that needs only a
+// header saves copying every entry).
+JournalContents parse_journal(std::span<const std::uint8_t> bytes,
+                              std::size_t payload_prefix = SIZE_MAX);
 
 class Bookie final : public Node {
  public:

@@ -118,8 +118,11 @@ TEST_F(RealStorageTest, LedgerWriterOverRealBookiesLosesNothing) {
   const std::vector<std::uint8_t> metadata_log =
       read_file(node_config(0).data_dir + "/" + storage::kMetadataLogFile);
   input.metadata_log = metadata_log;
+  std::vector<std::vector<std::uint8_t>> journals;
+  journals.reserve(kBookies);  // The input holds views of them.
   for (NodeId b = 1; b <= kBookies; ++b) {
-    input.journals[peers_[b].name] = read_file(node_config(b).data_dir + "/" + storage::kJournalFile);
+    journals.push_back(read_file(node_config(b).data_dir + "/" + storage::kJournalFile));
+    input.journals[peers_[b].name] = journals.back();
   }
   input.process_name = [this](std::uint32_t id) { return peers_[id].name; };
   const workloads::CheckResult result = workloads::check_ledgers(input);

@@ -119,7 +119,7 @@ class LedgerRun {
     LedgerCheckInput in;
     in.history = &history_;
     in.metadata_log = metadata_log_;
-    in.journals = journals_;
+    for (const auto& [bookie, bytes] : journals_) in.journals[bookie] = bytes;
     in.process_name = [](std::uint32_t p) { return "w" + std::to_string(p); };
     in.duration_ns = duration_ns;
     return check_ledgers(in);
