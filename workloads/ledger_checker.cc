@@ -10,6 +10,7 @@
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/metadata_state.h"
 #include "workloads/latency_histogram.h"
+#include "workloads/ledger_writer.h"
 
 namespace streamlab::workloads {
 
@@ -143,6 +144,32 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     ledgers[id] = std::move(view);
   }
 
+  // The logs' ledger lists (/logs/<log>/ledgers): what a reader of a log reads, in order.
+  std::map<std::uint64_t, std::string> log_of;  // Ledger -> its log.
+  const std::string logs_prefix = "/logs/";
+  const std::string list_suffix = "/ledgers";
+  for (const auto& [key, value] : replayed.state.keys) {
+    if (key.rfind(logs_prefix, 0) != 0 || key.size() <= list_suffix.size() ||
+        key.compare(key.size() - list_suffix.size(), list_suffix.size(), list_suffix) != 0) {
+      continue;
+    }
+    const std::string log =
+        key.substr(logs_prefix.size(), key.size() - logs_prefix.size() - list_suffix.size());
+    const std::vector<std::uint64_t> list = parse_ledger_list(value.value);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      log_of[list[i]] = log;
+      const auto l = ledgers.find(list[i]);
+      // A ledger is succeeded only once closed (recovered): one still open could still
+      // acknowledge its writer while the next ledger's writer acknowledges too.
+      if (i + 1 < list.size() && l != ledgers.end() &&
+          l->second.metadata.state() != storage::CLOSED) {
+        result.add("split-brain", "ledger " + std::to_string(list[i]) + " of log \"" + log +
+                                      "\" was followed by ledger " + std::to_string(list[i + 1]) +
+                                      " while still open");
+      }
+    }
+  }
+
   std::map<Append, std::vector<std::pair<std::uint64_t, std::int64_t>>> places;
   std::uint64_t below_write_quorum = 0;
   std::uint64_t entries = 0;
@@ -177,6 +204,8 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     const auto l = ledgers.find(s.ledger_id);
     if (l == ledgers.end()) {
       result.add("lost-write", what + ", but the ledger does not exist");
+    } else if (!log_of.empty() && log_of.find(s.ledger_id) == log_of.end()) {
+      result.add("lost-write", what + ", but no log lists that ledger: its readers never see it");
     } else if (s.entry_id > l->second.end) {
       result.add("lost-write", what + ", but the ledger ends at entry " +
                                    std::to_string(l->second.end) +

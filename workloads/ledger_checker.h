@@ -7,6 +7,8 @@
 //   it, or the entry holds another append;
 // - duplicate: one append appears at more than one place in the logs' ledgers;
 // - unexpected: a ledger holds an append no writer invoked;
+// - lost-write also: an acknowledged append to a ledger no log lists (/logs/<log>/ledgers);
+// - split-brain also: a log's ledger followed by the next while still open;
 // - split-brain: an append acknowledged to a writer although it was invoked after another
 //   writer's recovery of that ledger had completed. (One invoked before may be
 //   acknowledged late, e.g. to a writer that was paused with the reply queued: it may

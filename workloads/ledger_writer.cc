@@ -80,8 +80,13 @@ std::string LedgerWriter::owner_value() const {
   return std::string(rt_.node_name(rt_.self())) + "/" + std::to_string(metadata_.session_id());
 }
 
+// A retry belongs to the phase that asked for it: if the writer has moved on since (a
+// watch or another chain took it elsewhere), the retry is stale and does nothing.
 void LedgerWriter::retry_later(void (LedgerWriter::*step)()) {
-  rt_.after(config_.retry_ns, [this, step] { (this->*step)(); });
+  const Phase expected = phase_;
+  rt_.after(config_.retry_ns, [this, step, expected] {
+    if (phase_ == expected) (this->*step)();
+  });
 }
 
 // ---- Ownership --------------------------------------------------------------------------
@@ -109,8 +114,10 @@ void LedgerWriter::acquire() {
 // Standby: watch the owner key (and poll it, since watches die with a store restart).
 void LedgerWriter::watch_owner() {
   phase_ = Phase::standby;
-  metadata_.get(owner_key_, true, [this](const MetaResult& r) {
-    if (phase_ != Phase::standby) return;
+  // One poll chain at a time: a watch event or a new stint as standby starts a new one.
+  const std::uint64_t generation = ++standby_generation_;
+  metadata_.get(owner_key_, true, [this, generation](const MetaResult& r) {
+    if (phase_ != Phase::standby || generation != standby_generation_) return;
     if (r.status == storage::NO_KEY) {
       acquire();
     } else if (r.status == storage::META_OK && r.value == owner_value()) {
@@ -118,15 +125,30 @@ void LedgerWriter::watch_owner() {
       phase_ = Phase::acquiring;
       take_over();
     } else {
-      rt_.after(kStandbyPollNs, [this] {
-        if (phase_ == Phase::standby) watch_owner();
+      rt_.after(kStandbyPollNs, [this, generation] {
+        if (phase_ == Phase::standby && generation == standby_generation_) watch_owner();
       });
     }
   });
 }
 
+// Every (re)try first checks the owner key is still ours: a writer whose session expired
+// during a take-over must not fence the writer that owns the log now.
 void LedgerWriter::take_over() {
   phase_ = Phase::recovering;
+  metadata_.get(owner_key_, false, [this](const MetaResult& owner) {
+    if (phase_ != Phase::recovering) return;
+    if (owner.status == storage::META_OK && owner.value == owner_value()) {
+      read_ledger_list();
+    } else if (owner.status == storage::META_OK || owner.status == storage::NO_KEY) {
+      lose_ownership();
+    } else {
+      retry_later(&LedgerWriter::take_over);
+    }
+  });
+}
+
+void LedgerWriter::read_ledger_list() {
   metadata_.get(ledgers_key_, false, [this](const MetaResult& r) {
     if (phase_ != Phase::recovering) return;
     if (r.status == storage::NO_KEY) {

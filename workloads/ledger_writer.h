@@ -64,6 +64,7 @@ class LedgerWriter final : public Node {
   void acquire();
   void watch_owner();
   void take_over();
+  void read_ledger_list();
   void recover_last(std::vector<std::uint64_t> ledgers, std::int64_t version);
   void create_ledger(std::vector<std::uint64_t> ledgers, std::int64_t version);
   void publish_ledger(std::vector<std::uint64_t> ledgers, std::int64_t version,
@@ -86,6 +87,7 @@ class LedgerWriter final : public Node {
   storage::LedgerClient ledger_;
   Phase phase_ = Phase::connecting;
   std::uint64_t current_ledger_ = 0;
+  std::uint64_t standby_generation_ = 0;
   std::vector<std::uint64_t> recovered_list_;  // The log's ledgers when we took it over.
   // Sequence numbers start from a random base so a restarted writer never reuses one.
   std::uint64_t next_seq_;

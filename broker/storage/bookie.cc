@@ -18,20 +18,26 @@ constexpr std::int64_t kRecoveryRetryNs = 10'000'000;
 constexpr std::size_t kMaxPendingAdds = 10'000;
 constexpr std::size_t kMaxPendingReads = 10'000;
 
-// Calls visit(framed, record) for every intact record in journal order and returns the
-// length of that prefix. A record whose checksum holds but whose body is not a
-// JournalRecord ends the prefix like a torn one: recovery must not skip over it.
+// Calls visit(framed, record) for every intact record in journal order. A record whose
+// checksum holds but whose body is not a JournalRecord is skipped like a damaged one.
+// Returns the framing: where the last intact record ends, and how much was skipped.
 template <typename Visit>
-std::uint64_t replay(std::span<const std::uint8_t> bytes, JournalRecord& record, Visit&& visit) {
-  const FramedLog log = parse_framed(bytes);
+FramedLog replay(std::span<const std::uint8_t> bytes, JournalRecord& record, Visit&& visit) {
+  FramedLog log = parse_framed(bytes);
   for (const FramedRecord& framed : log.records) {
     if (!record.ParseFromArray(framed.body.data(), static_cast<int>(framed.body.size()))) {
-      return framed.offset;
+      log.damaged_bytes += kRecordHeaderBytes + framed.body.size();
+      continue;
     }
     visit(framed, record);
   }
-  return log.valid_bytes;
+  log.records.clear();
+  return log;
 }
+
+// Reads of the journal at start that found damage in the middle, before it is believed:
+// a bit flipped on the way from the device reads right the next time.
+constexpr int kDamagedReadsBeforeSkipping = 3;
 
 }  // namespace
 
@@ -50,7 +56,7 @@ JournalContents parse_journal(std::span<const std::uint8_t> bytes, std::size_t p
         entry.payload.assign(r.payload(), 0, payload_prefix);
         const auto [lac, inserted] = contents.lac.try_emplace(r.ledger_id(), r.lac());
         if (!inserted) lac->second = std::max(lac->second, r.lac());
-      });
+      }).valid_bytes;
   return contents;
 }
 
@@ -97,7 +103,7 @@ void Bookie::recovered(IoStatus status, std::span<const std::uint8_t> bytes) {
     retry_recovery();
     return;
   }
-  journal_end_ = replay(bytes, record_, [this](const FramedRecord& framed, const JournalRecord& r) {
+  const FramedLog log = replay(bytes, record_, [this](const FramedRecord& framed, const JournalRecord& r) {
     LedgerInfo& ledger = ledgers_[r.ledger_id()];
     if (r.fence()) {
       ledger.fence = Fence::durable;
@@ -107,8 +113,14 @@ void Bookie::recovered(IoStatus status, std::span<const std::uint8_t> bytes) {
         Location{framed.offset, kRecordHeaderBytes + framed.body.size()};
     ledger.lac = std::max(ledger.lac, r.lac());
   });
+  if (log.damaged_bytes > 0 && ++damaged_reads_ < kDamagedReadsBeforeSkipping) {
+    recover();  // Perhaps only this read was damaged: read again before skipping records.
+    return;
+  }
+  damaged_reads_ = 0;
+  journal_end_ = log.valid_bytes;
   if (journal_end_ < bytes.size()) {
-    // Cut the torn or corrupt tail so new records do not follow garbage.
+    // Cut the torn tail so new records do not follow garbage.
     rt_.disk_truncate(kJournalFile, journal_end_, [this](IoStatus s) { tail_cut(s); });
   } else {
     tail_cut(IoStatus::ok);

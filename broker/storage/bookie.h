@@ -137,6 +137,7 @@ class Bookie final : public Node {
   std::map<std::pair<std::uint64_t, std::int64_t>, Location> index_;
   std::map<std::uint64_t, LedgerInfo> ledgers_;
   std::uint64_t journal_end_ = 0;
+  int damaged_reads_ = 0;  // Start-up reads in a row that found damage mid-journal.
 
   Batch open_;       // Filling; written when due.
   Batch in_flight_;  // Being written and synced; at most one (group commit).

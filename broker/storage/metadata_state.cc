@@ -37,11 +37,12 @@ ReplayedLog replay_metadata_log(std::span<const std::uint8_t> bytes) {
   const FramedLog framed = parse_framed(bytes);
   ReplayedLog out;
   out.valid_bytes = framed.valid_bytes;
+  out.damaged_bytes = framed.damaged_bytes;
   MetaLogRecord record;
   for (const FramedRecord& r : framed.records) {
     if (!record.ParseFromArray(r.body.data(), static_cast<int>(r.body.size()))) {
-      out.valid_bytes = r.offset;
-      break;
+      out.damaged_bytes += kRecordHeaderBytes + r.body.size();
+      continue;
     }
     out.state.apply(record);
   }

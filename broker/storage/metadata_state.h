@@ -39,11 +39,13 @@ struct MetadataState {
 
 struct ReplayedLog {
   MetadataState state;
-  std::uint64_t valid_bytes = 0;  // Where the intact prefix of the log ends.
+  std::uint64_t valid_bytes = 0;    // Where the last intact record ends.
+  std::uint64_t damaged_bytes = 0;  // Skipped before that: damaged records mid-log.
 };
 
-// Replays a log (as written by the store) up to its first torn or corrupt record; a
-// record whose checksum holds but whose body is not a MetaLogRecord ends it too.
+// Replays every intact record of a log (as written by the store); damaged ones in the
+// middle (or whose body is not a MetaLogRecord) are skipped, and what follows the last
+// intact record is a torn tail.
 ReplayedLog replay_metadata_log(std::span<const std::uint8_t> bytes);
 
 inline constexpr const char* kMetadataLogFile = "metadata.log";

@@ -28,6 +28,9 @@ namespace {
 // The whole log is read at start; with no snapshots yet, logs of a run stay far below.
 constexpr std::uint64_t kMaxLogBytes = 1ULL << 30;
 constexpr Nanos kRecoveryRetryNs = 10'000'000;
+// Start-up reads that found damage in the middle of the log before it is believed: a bit
+// flipped on the way from the device reads right the next time.
+constexpr int kDamagedReadsBeforeSkipping = 3;
 constexpr Nanos kFailStopDelayNs = 50'000'000;
 // Messages waiting for durability; beyond it requests are turned away with NOT_READY,
 // which clients retry until their request timeout.
@@ -79,6 +82,11 @@ void MetadataStore::recovered(IoStatus status, std::span<const std::uint8_t> byt
     return;
   }
   ReplayedLog replayed = replay_metadata_log(bytes);
+  if (replayed.damaged_bytes > 0 && ++damaged_reads_ < kDamagedReadsBeforeSkipping) {
+    recover();  // Perhaps only this read was damaged: read again before skipping records.
+    return;
+  }
+  damaged_reads_ = 0;
   state_ = std::move(replayed.state);
   // ZooKeeper: a new leader gives every session a full timeout, since clients could not
   // heartbeat while no server was up.

@@ -88,6 +88,7 @@ class MetadataStore final : public Node {
   std::set<std::pair<NodeId, std::string>> refire_;
 
   std::uint64_t log_end_ = 0;
+  int damaged_reads_ = 0;  // Start-up reads in a row that found damage mid-log.
   bool writing_ = false;
   // Group commit: records and messages queued while a write is in flight go out together
   // in the next one.

@@ -51,14 +51,25 @@ void append_framed(std::span<const std::uint8_t> body, std::vector<std::uint8_t>
 
 FramedLog parse_framed(std::span<const std::uint8_t> bytes) {
   FramedLog log;
-  while (log.valid_bytes + kRecordHeaderBytes <= bytes.size()) {
-    const std::uint8_t* p = bytes.data() + log.valid_bytes;
+  std::uint64_t at = 0;
+  std::uint64_t skipped = 0;  // Damaged bytes since the last intact record.
+  while (at + kRecordHeaderBytes <= bytes.size()) {
+    const std::uint8_t* p = bytes.data() + at;
     const std::uint64_t length = get_le(p, 4);
-    if (log.valid_bytes + kRecordHeaderBytes + length > bytes.size()) break;
-    const std::span<const std::uint8_t> body(p + kRecordHeaderBytes, length);
-    if (get_le(p + 4, 8) != checksum(body)) break;
-    log.records.push_back(FramedRecord{log.valid_bytes, body});
-    log.valid_bytes += kRecordHeaderBytes + length;
+    const bool fits = at + kRecordHeaderBytes + length <= bytes.size();
+    const std::span<const std::uint8_t> body(p + kRecordHeaderBytes, fits ? length : 0);
+    if (!fits || get_le(p + 4, 8) != checksum(body)) {
+      // Not a frame here: try the next byte. A false match needs a length that fits and
+      // a 64-bit checksum that agrees by chance.
+      ++at;
+      ++skipped;
+      continue;
+    }
+    log.damaged_bytes += skipped;
+    skipped = 0;
+    log.records.push_back(FramedRecord{at, body});
+    at += kRecordHeaderBytes + length;
+    log.valid_bytes = at;
   }
   return log;
 }

@@ -2,9 +2,11 @@
 
 // Framing for the append-only logs of the storage layer (the metadata store's log, the
 // bookies' journals): each record is
-//   length u32 | checksum u64 (FNV-1a of the body) | body (length bytes)
-// little-endian. Parsing stops at the first incomplete or corrupt record, so recovery
-// finds the end of what was written whole and cuts a torn tail.
+//   length u32 | checksum u64 (of the body) | body (length bytes)
+// little-endian. Parsing finds every intact record: past a damaged stretch in the middle
+// (a misdirected write, a bad sector) it resynchronizes on the next intact frame, so one
+// bad record never takes the fsynced records after it along. What follows the last
+// intact record is a torn tail, which recovery cuts.
 
 #include <cstdint>
 #include <optional>
@@ -24,7 +26,8 @@ struct FramedRecord {
 
 struct FramedLog {
   std::vector<FramedRecord> records;  // Bodies point into the parsed bytes.
-  std::uint64_t valid_bytes = 0;      // Length of the prefix of intact records.
+  std::uint64_t valid_bytes = 0;      // Where the last intact record ends.
+  std::uint64_t damaged_bytes = 0;    // Skipped before valid_bytes: holes, not the tail.
 };
 
 FramedLog parse_framed(std::span<const std::uint8_t> bytes);

@@ -496,26 +496,33 @@ TEST_F(BookieTest, RecoveryRetriesAfterAReadError) {
 
 // [SECTION] parse_journal
 
-TEST(ParseJournalTest, RebuildsEntriesLacsAndFencesUpToTheFirstBadRecord) {
+// A damaged record in the middle (a misdirected write, a bad sector) is skipped: the
+// intact records after it were fsynced and acknowledged, and must survive it.
+TEST(ParseJournalTest, RebuildsEntriesLacsAndFencesPastADamagedRecord) {
   std::vector<std::uint8_t> journal = journal_record(1, 0, -1, "a");
   append(journal, journal_record(1, 1, 0, "b"));
   append(journal, journal_record(2, -1, -1, "", /*fence=*/true));
   append(journal, journal_record(1, 0, 1, "a, rewritten"));
   append(journal, journal_record(3, 0, -1, "c"));
-  const std::uint64_t intact = journal.size();
   std::vector<std::uint8_t> corrupt = journal_record(3, 1, 0, "d");
   corrupt.back() ^= 1;
   append(journal, corrupt);
   append(journal, journal_record(3, 2, 1, "after the corruption"));
+  const std::uint64_t intact = journal.size();
+  std::vector<std::uint8_t> torn = journal_record(4, 0, -1, "torn");
+  torn.resize(torn.size() - 2);
+  append(journal, torn);
 
   const JournalContents c = parse_journal(journal);
-  EXPECT_EQ(c.valid_bytes, intact);
-  ASSERT_EQ(c.entries.size(), 3u);
+  EXPECT_EQ(c.valid_bytes, intact);  // The torn tail is what recovery cuts.
+  ASSERT_EQ(c.entries.size(), 4u);
   EXPECT_EQ(c.entries.at({1, 0}).payload, "a, rewritten");
   EXPECT_EQ(c.entries.at({1, 0}).lac, 1);
   EXPECT_EQ(c.entries.at({1, 1}).payload, "b");
   EXPECT_EQ(c.entries.at({3, 0}).payload, "c");
-  EXPECT_EQ(c.lac, (std::map<std::uint64_t, std::int64_t>{{1, 1}, {3, -1}}));
+  EXPECT_EQ(c.entries.count({3, 1}), 0u);
+  EXPECT_EQ(c.entries.at({3, 2}).payload, "after the corruption");
+  EXPECT_EQ(c.lac, (std::map<std::uint64_t, std::int64_t>{{1, 1}, {3, 1}}));
   EXPECT_EQ(c.fenced, std::set<std::uint64_t>{2});
 
   EXPECT_EQ(parse_journal({}).valid_bytes, 0u);

@@ -24,13 +24,30 @@ TEST(RecordLog, RoundTripsRecordsAndCutsATornTail) {
   EXPECT_EQ(parsed.valid_bytes, 2 * kRecordHeaderBytes + 5);
 }
 
-TEST(RecordLog, StopsAtACorruptRecord) {
+TEST(RecordLog, SkipsADamagedRecordAndFindsTheNextIntactOne) {
   std::vector<std::uint8_t> log;
   append_framed(bytes("good"), log);
   append_framed(bytes("flipped"), log);
   append_framed(bytes("after"), log);
   log[kRecordHeaderBytes + 4 + kRecordHeaderBytes + 2] ^= 0x10;
-  EXPECT_EQ(parse_framed(log).records.size(), 1u);
+  const FramedLog parsed = parse_framed(log);
+  ASSERT_EQ(parsed.records.size(), 2u);
+  EXPECT_EQ(std::string(parsed.records[1].body.begin(), parsed.records[1].body.end()), "after");
+  EXPECT_EQ(parsed.damaged_bytes, kRecordHeaderBytes + 7);
+  EXPECT_EQ(parsed.valid_bytes, log.size());
+}
+
+TEST(RecordLog, ADamagedHeaderIsSkippedToo) {
+  std::vector<std::uint8_t> log;
+  append_framed(bytes("first"), log);
+  const std::size_t second = log.size();
+  append_framed(bytes("second"), log);
+  append_framed(bytes("third"), log);
+  log[second] ^= 0xff;  // The length field.
+  const FramedLog parsed = parse_framed(log);
+  ASSERT_EQ(parsed.records.size(), 2u);
+  EXPECT_EQ(std::string(parsed.records[1].body.begin(), parsed.records[1].body.end()), "third");
+  EXPECT_EQ(parsed.valid_bytes, log.size());
 }
 
 TEST(RecordLog, UnframesExactlyOneIntactRecord) {

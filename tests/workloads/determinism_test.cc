@@ -15,7 +15,7 @@ namespace {
 constexpr std::uint64_t kGoldenTraceHash = 0x2102f44259cb8affULL;
 // ledger-fencing.safe.textproto, seed 1: the storage layer (metadata store, bookies,
 // ledger clients with a handover and a fencing recovery) under the same guard.
-constexpr std::uint64_t kGoldenLedgerTraceHash = 0x5b36a272a80318c0ULL;
+constexpr std::uint64_t kGoldenLedgerTraceHash = 0x0c948a6121e94bf8ULL;
 
 ScenarioConfig basic() {
   const auto r = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/counter-basic.textproto");

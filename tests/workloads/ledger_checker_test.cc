@@ -10,6 +10,7 @@
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
+#include "workloads/ledger_writer.h"
 
 namespace streamlab::workloads {
 namespace {
@@ -47,6 +48,16 @@ class LedgerRun {
     m.set_state(storage::CLOSED);
     m.set_last_entry_id(last_entry);
     put(ledger);
+  }
+
+  // Writes the log's ledger list, as writers publish it.
+  void list(const std::string& log, const std::vector<std::uint64_t>& ledgers) {
+    storage::MetaLogRecord r;
+    storage::KeyPut* p = r.mutable_put();
+    p->set_key("/logs/" + log + "/ledgers");
+    p->set_value(format_ledger_list(ledgers));
+    p->set_version(++version_);
+    frame(r, metadata_log_);
   }
 
   void remove(std::uint64_t ledger) {
@@ -181,6 +192,34 @@ TEST(LedgerCheckerHelpers, WriteSetFollowsStriping) {
   EXPECT_EQ(run.write_set(1, 0), (std::vector<std::string>{"b1", "b2"}));
   EXPECT_EQ(run.write_set(1, 1), (std::vector<std::string>{"b2", "b3"}));
   EXPECT_EQ(run.write_set(1, 2), (std::vector<std::string>{"b3", "b1"}));
+}
+
+// A log's ledger may be followed by the next only once closed: one left open could still
+// acknowledge its writer while the next ledger's writer acknowledges too.
+TEST(LedgerChecker, OpenLedgerFollowedInItsLogIsSplitBrain) {
+  LedgerRun run;
+  run.create(1, kBookies, 2, 2);
+  run.append(10'000'000, 1, 100, 1, 0);
+  run.create(2, kBookies, 2, 2);
+  run.append(20'000'000, 2, 200, 2, 0);
+  run.list("orders", {1, 2});
+  EXPECT_EQ(run.check().anomalies.count("split-brain"), 1u) << anomalies_of(run.check());
+  run.close(1, 0);
+  EXPECT_TRUE(run.check().anomalies.empty()) << anomalies_of(run.check());
+}
+
+// An acknowledged append to a ledger no log lists is invisible to the log's readers.
+TEST(LedgerChecker, AckedAppendToAnUnlistedLedgerIsLostWrite) {
+  LedgerRun run;
+  run.create(1, kBookies, 2, 2);
+  run.append(10'000'000, 1, 100, 1, 0);
+  run.create(2, kBookies, 2, 2);
+  run.append(20'000'000, 1, 101, 2, 0);
+  run.close(1, 0);
+  run.list("orders", {1});
+  const CheckResult r = run.check();
+  EXPECT_EQ(r.anomalies.count("lost-write"), 1u) << anomalies_of(r);
+  EXPECT_NE(r.examples.at("lost-write").find("no log lists"), std::string::npos);
 }
 
 TEST(LedgerChecker, CleanRunHasNoAnomalies) {
