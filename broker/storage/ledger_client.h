@@ -36,6 +36,7 @@ enum class LedgerError : std::uint8_t {
   no_such_ledger,
   metadata_error,      // The metadata store did not confirm the change.
   recovery_failed,     // Recovery could not decide an entry or reach enough bookies.
+  no_such_entry,       // Beyond a closed ledger's end, or no bookie of its write set has it.
 };
 
 const char* to_string(LedgerError error);
@@ -75,6 +76,7 @@ using CreateCallback = std::function<void(LedgerError, std::uint64_t ledger_id)>
 // ledger, the highest LAC the bookies reported.
 using OpenCallback = std::function<void(LedgerError, std::int64_t last_entry_id)>;
 using DoneCallback = std::function<void(LedgerError)>;
+using EntryCallback = std::function<void(LedgerError, std::string_view payload)>;
 
 class LedgerClient {
  public:
@@ -92,6 +94,9 @@ class LedgerClient {
   // recovery: fence, recover and close (the new writer's open); otherwise read only.
   void open(std::uint64_t ledger_id, bool recovery, OpenCallback done);
   void remove(std::uint64_t ledger_id, DoneCallback done);
+  // Reads one entry from the bookies of its write set, one after another until one has
+  // it. A closed ledger is read up to its last entry; an open one as far as bookies hold.
+  void read(std::uint64_t ledger_id, std::int64_t entry_id, EntryCallback done);
 
   // The node forwards bookie replies here; false when the message is not for it.
   bool handle(NodeId from, const StorageMessage& message);
@@ -172,6 +177,16 @@ class LedgerClient {
     NodeId bookie = kNoNode;
   };
 
+  struct EntryRead {
+    std::uint64_t ledger_id = 0;
+    std::int64_t entry_id = 0;
+    LedgerMetadata metadata;
+    std::uint32_t tried = 0;  // Write-set members asked so far.
+    NodeId bookie = kNoNode;  // The one asked now.
+    TimerId timer = 0;
+    EntryCallback done;
+  };
+
   // Writing.
   WriteLedger* find_writer(std::uint64_t ledger_id);
   void send_add(WriteLedger& l, PendingAdd& add, std::uint32_t only_position, bool recovery);
@@ -206,6 +221,10 @@ class LedgerClient {
   void ask(Recovery& r, NodeId bookie, std::int64_t entry, bool fence);
   void arm_recovery_timer(Recovery& r, std::int64_t delay_ns);
 
+  // Reading.
+  void read_next_bookie(std::uint64_t request_id);
+  void read_reply(std::uint64_t request_id, const ReadResponse* response);
+
   void after_metadata_retry(std::function<void()> fn);
   void complete_later(std::function<void()> fn);
   std::vector<std::string> quarantined() const;
@@ -220,6 +239,7 @@ class LedgerClient {
   std::map<std::uint64_t, WriteLedger> writers_;
   std::map<std::uint64_t, Recovery> recoveries_;
   std::map<std::uint64_t, ReadRequest> reads_;  // By request id.
+  std::map<std::uint64_t, EntryRead> entry_reads_;  // By the request id of their first ask.
   std::map<std::string, Nanos> quarantine_;     // Bookie -> until.
   std::uint64_t next_request_id_;
   std::uint64_t next_recovery_id_ = 1;

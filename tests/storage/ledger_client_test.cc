@@ -376,6 +376,43 @@ TEST(LedgerClientTest, HappyPathAcksEveryEntryInOrderAndCloses) {
   EXPECT_EQ(c.log(0).adds.back().result.entry_id, -1);
 }
 
+// Reads go to the entry's write set, falling back to the next bookie when one is down;
+// a closed ledger ends at its last entry.
+TEST(LedgerClientTest, ReadsFollowTheWriteSetAndSurviveABookieDown) {
+  Cluster c(spec({0, 0, 0}, 1));
+  c.start();
+  const std::uint64_t id = c.create(0, options(3, 2, 2));
+  ASSERT_NE(id, 0u);
+  c.writer(0).append(id, 12, 1 * kMs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 12; }, kSec));
+  EXPECT_EQ(c.close(0, id), LedgerError::ok);
+  const auto m = c.metadata(id);
+  ASSERT_TRUE(m.has_value());
+  // Down: the first member of entry 0's write set, so its read must fall back.
+  c.world().crash(c.node(m->fragments(0).bookies(0)));
+
+  struct Got {
+    LedgerError error;
+    std::string payload;
+  };
+  std::map<std::int64_t, Got> got;
+  for (std::int64_t e = 0; e <= 12; ++e) {
+    c.writer(0).ledger().read(id, e, [&got, e](LedgerError error, std::string_view payload) {
+      got[e] = Got{error, std::string(payload)};
+    });
+  }
+  ASSERT_TRUE(c.run_until([&] { return got.size() == 13; }, 5 * kSec));
+  for (std::int64_t e = 0; e < 12; ++e) {
+    EXPECT_EQ(got[e].error, LedgerError::ok) << "entry " << e << ": " << to_string(got[e].error);
+    EXPECT_EQ(got[e].payload, payload_of(static_cast<std::uint64_t>(e))) << "entry " << e;
+  }
+  EXPECT_EQ(got[12].error, LedgerError::no_such_entry);
+  std::optional<LedgerError> missing;
+  c.writer(0).ledger().read(id + 2, 0, [&](LedgerError e, std::string_view) { missing = e; });
+  ASSERT_TRUE(c.run_until([&] { return missing.has_value(); }, kSec));
+  EXPECT_EQ(*missing, LedgerError::no_such_ledger);
+}
+
 // Deleting a ledger removes its metadata: opening it afterwards finds nothing.
 TEST(LedgerClientTest, RemovedLedgerCannotBeOpened) {
   Cluster c(spec({0, 0, 0}, 1));
