@@ -140,7 +140,7 @@ void LedgerClient::on_connection_broken(NodeId peer) {
     WriteLedger* l = find_writer(id);
     if (l == nullptr || l->state == WriteState::failed || l->state == WriteState::closed) continue;
     for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
-      if (l->ensemble_ids[p] == peer && !l->outstanding[p].empty() && !changing(*l, p)) {
+      if (l->ensemble_ids[p] == peer && !l->outstanding[p].empty()) {
         bookie_failed(*l, p);
         // Failing the ledger runs callbacks that may close (and forget) it.
         l = find_writer(id);
@@ -291,7 +291,7 @@ void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
   for (std::uint32_t p = 0; p < l->ensemble_ids.size(); ++p) {
     if (l->ensemble_ids[p] == from && in_write_set(response.entry_id(), p, q)) position = p;
   }
-  if (position == UINT32_MAX || changing(*l, position)) return;  // From a replaced bookie.
+  if (position == UINT32_MAX) return;  // From a bookie replaced since.
   // A bookie answers in the order it received (its journal's order).
   std::deque<Outstanding>& waiting = l->outstanding[position];
   while (!waiting.empty() && waiting.front().entry <= response.entry_id()) waiting.pop_front();
@@ -337,7 +337,15 @@ void LedgerClient::try_complete(WriteLedger& l) {
 
 void LedgerClient::bookie_failed(WriteLedger& l, std::uint32_t position) {
   if (l.state == WriteState::failed || l.state == WriteState::closed) return;
+  // A position being replaced already failed: late news of its old bookie changes nothing.
+  if (std::find(l.changing_positions.begin(), l.changing_positions.end(), position) !=
+      l.changing_positions.end()) {
+    return;
+  }
   quarantine_[l.ensemble[position]] = rt_.now() + config_.quarantine_ns;
+  // Its unanswered requests no longer matter: the replacement gets the pending adds
+  // afresh, and no timeout or broken connection may fail the position again meanwhile.
+  l.outstanding[position].clear();
   if (std::find(l.failed_positions.begin(), l.failed_positions.end(), position) ==
       l.failed_positions.end()) {
     l.failed_positions.push_back(position);
@@ -430,7 +438,6 @@ void LedgerClient::finish_ensemble_change(WriteLedger& l, std::int64_t version) 
   // Pending adds are resent to the replacements; confirmations from bookies that stayed
   // still count (REFERENCE: ensemble change).
   const Quorums q = l.options.quorums;
-  for (const std::uint32_t p : l.changing_positions) l.outstanding[p].clear();
   const std::vector<std::uint32_t> replaced = std::move(l.changing_positions);
   l.changing_positions.clear();
   for (PendingAdd& add : l.pending) {
@@ -477,19 +484,11 @@ void LedgerClient::fail_ledger(WriteLedger& l, LedgerError error) {
   }
 }
 
-bool LedgerClient::changing(const WriteLedger& l, std::uint32_t position) const {
-  return std::find(l.changing_positions.begin(), l.changing_positions.end(), position) !=
-         l.changing_positions.end();
-}
-
 void LedgerClient::arm_monitor(WriteLedger& l) {
   if (l.monitor_armed) return;
   Nanos oldest = INT64_MAX;
-  for (std::uint32_t p = 0; p < l.outstanding.size(); ++p) {
-    // A position being replaced is no longer watched: its bookie already failed.
-    if (!l.outstanding[p].empty() && !changing(l, p)) {
-      oldest = std::min(oldest, l.outstanding[p].front().sent_at);
-    }
+  for (const auto& waiting : l.outstanding) {
+    if (!waiting.empty()) oldest = std::min(oldest, waiting.front().sent_at);
   }
   if (oldest == INT64_MAX) return;
   l.monitor_armed = true;
@@ -508,18 +507,11 @@ void LedgerClient::monitor_fired(std::uint64_t ledger_id) {
   if (l->state == WriteState::failed || l->state == WriteState::closed) return;
   for (std::uint32_t p = 0; p < l->outstanding.size(); ++p) {
     const auto& waiting = l->outstanding[p];
-    if (!waiting.empty() && rt_.now() - waiting.front().sent_at >= config_.add_timeout_ns &&
-        !changing(*l, p)) {
+    if (!waiting.empty() && rt_.now() - waiting.front().sent_at >= config_.add_timeout_ns) {
       bookie_failed(*l, p);
       l = find_writer(ledger_id);
       if (l == nullptr || l->state == WriteState::failed) return;
     }
-  }
-  if (l->state == WriteState::changing_ensemble) {
-    // Replaced positions are no longer watched; check the rest once the change settles.
-    l->monitor_armed = true;
-    l->monitor = rt_.after(config_.add_timeout_ns, [this, ledger_id] { monitor_fired(ledger_id); });
-    return;
   }
   arm_monitor(*l);
 }

@@ -198,7 +198,6 @@ class LedgerClient {
   void reconcile_change(std::uint64_t ledger_id);
   void finish_ensemble_change(WriteLedger& l, std::int64_t version);
   void fail_ledger(WriteLedger& l, LedgerError error);
-  bool changing(const WriteLedger& l, std::uint32_t position) const;
   void arm_monitor(WriteLedger& l);
   void monitor_fired(std::uint64_t ledger_id);
   void start_close(WriteLedger& l);
