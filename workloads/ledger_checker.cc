@@ -131,7 +131,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   for (const auto& [key, value] : replayed.state.keys) {
     if (key.rfind(prefix, 0) != 0) continue;
     LedgerView view;
-    if (!view.metadata.ParseFromString(value.value) || view.metadata.fragments_size() == 0) continue;
+    if (!storage::parse_ledger_metadata(value.value, &view.metadata)) continue;
     const std::uint64_t id = std::stoull(key.substr(prefix.size()));
     const bool closed = view.metadata.state() == storage::CLOSED;
     const std::int64_t limit = closed ? view.metadata.last_entry_id() : INT64_MAX;

@@ -48,4 +48,20 @@ Quorums quorums_of(const LedgerMetadata& metadata) {
   return Quorums{metadata.ensemble_size(), metadata.write_quorum(), metadata.ack_quorum()};
 }
 
+bool parse_ledger_metadata(const std::string& bytes, LedgerMetadata* out) {
+  return out->ParseFromString(bytes) && out->fragments_size() > 0;
+}
+
+std::vector<std::string> bookies_of(const Fragment& fragment) {
+  return {fragment.bookies().begin(), fragment.bookies().end()};
+}
+
+bool same_fragments(const LedgerMetadata& a, const LedgerMetadata& b) {
+  if (a.fragments_size() != b.fragments_size()) return false;
+  for (int i = 0; i < a.fragments_size(); ++i) {
+    if (a.fragments(i).SerializeAsString() != b.fragments(i).SerializeAsString()) return false;
+  }
+  return true;
+}
+
 }  // namespace streamlab::storage

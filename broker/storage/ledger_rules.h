@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "broker/storage/storage.pb.h"
 
@@ -56,5 +57,12 @@ RecoveryVerdict judge_recovery_read(std::uint32_t ok, std::uint32_t no_entry,
 int fragment_of(const LedgerMetadata& metadata, std::int64_t entry);
 
 Quorums quorums_of(const LedgerMetadata& metadata);
+
+// False when the bytes are not ledger metadata with at least one fragment.
+bool parse_ledger_metadata(const std::string& bytes, LedgerMetadata* out);
+
+std::vector<std::string> bookies_of(const Fragment& fragment);
+
+bool same_fragments(const LedgerMetadata& a, const LedgerMetadata& b);
 
 }  // namespace streamlab::storage
