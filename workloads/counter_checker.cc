@@ -1,12 +1,11 @@
 #include "workloads/counter_checker.h"
 
-#include <cstdio>
 #include <map>
 #include <utility>
 
 #include "base/assert.h"
 #include "broker/demo/counter_log.h"
-#include "workloads/latency_histogram.h"
+#include "workloads/op_report.h"
 
 namespace streamlab::workloads {
 
@@ -20,17 +19,8 @@ struct OpSummary {
   OpType outcome = OpType::invoke;
 };
 
-std::string seconds(std::int64_t ns) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6fs", static_cast<double>(ns) / 1e9);
-  return buffer;
-}
-
 std::string describe(const CounterCheckInput& in, const Key& key) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%s add #%llx", in.process_name(key.first).c_str(),
-                static_cast<unsigned long long>(key.second));
-  return buffer;
+  return describe_op(in.process_name(key.first), "add", key.second);
 }
 
 }  // namespace
@@ -39,7 +29,7 @@ CheckResult check_counter(const CounterCheckInput& in) {
   SL_ASSERT(in.history != nullptr);
   CheckResult result;
   std::map<Key, OpSummary> ops;
-  LatencyHistogram latency;
+  OpTally tally;
   for (const Op& op : *in.history) {
     OpSummary& s = ops[Key{op.process, op.request_id}];
     if (op.type == OpType::invoke) {
@@ -51,7 +41,7 @@ CheckResult check_counter(const CounterCheckInput& in) {
     SL_ASSERT_MSG(s.outcome == OpType::invoke, "operation completed twice");
     s.outcome = op.type;
     s.completed_ns = op.time_ns;
-    if (op.type == OpType::ok) latency.record(op.time_ns - s.invoked_ns);
+    if (op.type == OpType::ok) tally.latency.record(op.time_ns - s.invoked_ns);
   }
 
   const demo::ParsedLog log = demo::parse_log(in.server_log);
@@ -66,34 +56,22 @@ CheckResult check_counter(const CounterCheckInput& in) {
     }
   }
 
-  std::uint64_t counts[4] = {0, 0, 0, 0};
   for (const auto& [key, s] : ops) {
-    ++counts[static_cast<int>(s.outcome)];
+    tally.count(s.outcome);
     if (s.outcome == OpType::ok && in_log.find(key) == in_log.end()) {
       result.add("lost-write", describe(in, key) + " was acknowledged at " +
-                                   seconds(s.completed_ns) + " but is not in the server's log");
+                                   format_seconds(s.completed_ns) + " but is not in the server's log");
     }
     if (in.recover_by_ns >= 0 && s.invoked_ns >= in.recover_by_ns &&
         s.invoked_ns < in.settle_by_ns && s.outcome != OpType::ok) {
-      result.add("not-recovered", describe(in, key) + " invoked at " + seconds(s.invoked_ns) +
+      result.add("not-recovered", describe(in, key) + " invoked at " + format_seconds(s.invoked_ns) +
                                       ", after the recovery deadline, did not succeed");
     }
   }
 
   auto& m = result.metrics;
-  m["ops_invoked"] = static_cast<double>(ops.size());
-  m["ops_ok"] = static_cast<double>(counts[static_cast<int>(OpType::ok)]);
-  m["ops_fail"] = static_cast<double>(counts[static_cast<int>(OpType::fail)]);
-  m["ops_info"] = static_cast<double>(counts[static_cast<int>(OpType::info)]);
-  m["ops_pending"] = static_cast<double>(counts[static_cast<int>(OpType::invoke)]);
+  report_ops(tally, "add_latency_ms", in.duration_ns, m);
   m["log_records"] = static_cast<double>(log.records.size());
-  m["add_latency_ms_p50"] = static_cast<double>(latency.quantile(0.50)) / 1e6;
-  m["add_latency_ms_p99"] = static_cast<double>(latency.quantile(0.99)) / 1e6;
-  m["add_latency_ms_p999"] = static_cast<double>(latency.quantile(0.999)) / 1e6;
-  m["add_latency_ms_max"] = static_cast<double>(latency.max()) / 1e6;
-  if (in.duration_ns > 0) {
-    m["throughput_ok_per_s"] = m["ops_ok"] / (static_cast<double>(in.duration_ns) / 1e9);
-  }
   return result;
 }
 

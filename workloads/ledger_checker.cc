@@ -1,6 +1,5 @@
 #include "workloads/ledger_checker.h"
 
-#include <cstdio>
 #include <set>
 #include <utility>
 
@@ -9,7 +8,7 @@
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/metadata_state.h"
-#include "workloads/latency_histogram.h"
+#include "workloads/op_report.h"
 #include "workloads/ledger_writer.h"
 
 namespace streamlab::workloads {
@@ -48,17 +47,8 @@ std::uint64_t get_le(const std::string& s, std::size_t at, int bytes) {
   return v;
 }
 
-std::string seconds(std::int64_t ns) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6fs", static_cast<double>(ns) / 1e9);
-  return buffer;
-}
-
 std::string describe(const LedgerCheckInput& in, const Append& a) {
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%s append #%llx", in.process_name(a.first).c_str(),
-                static_cast<unsigned long long>(a.second));
-  return buffer;
+  return describe_op(in.process_name(a.first), "append", a.second);
 }
 
 std::string where(std::uint64_t ledger, std::int64_t entry) {
@@ -95,7 +85,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   CheckResult result;
   std::map<Append, AddSummary> adds;
   std::map<std::uint64_t, std::vector<Recovered>> recoveries;
-  LatencyHistogram latency;
+  OpTally tally;
   std::uint64_t recoveries_ok = 0;
   for (const LedgerOp& op : *in.history) {
     if (op.kind == LedgerOpKind::recover) {
@@ -117,7 +107,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     s.outcome = op.type;
     s.completed_ns = op.time_ns;
     s.entry_id = op.entry_id;
-    if (op.type == OpType::ok) latency.record(op.time_ns - s.invoked_ns);
+    if (op.type == OpType::ok) tally.latency.record(op.time_ns - s.invoked_ns);
   }
 
   const storage::ReplayedLog replayed = storage::replay_metadata_log(in.metadata_log);
@@ -195,11 +185,10 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     }
   }
 
-  std::uint64_t counts[4] = {0, 0, 0, 0};
   for (const auto& [append, s] : adds) {
-    ++counts[static_cast<int>(s.outcome)];
+    tally.count(s.outcome);
     if (s.outcome != OpType::ok) continue;
-    const std::string what = describe(in, append) + " acknowledged at " + seconds(s.completed_ns) +
+    const std::string what = describe(in, append) + " acknowledged at " + format_seconds(s.completed_ns) +
                              " as " + where(s.ledger_id, s.entry_id);
     const auto l = ledgers.find(s.ledger_id);
     if (l == ledgers.end()) {
@@ -224,32 +213,21 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     if (r == recoveries.end()) continue;
     for (const Recovered& rec : r->second) {
       if (rec.process != append.first && rec.time_ns < s.invoked_ns) {
-        result.add("split-brain", what + " (invoked at " + seconds(s.invoked_ns) + "), after " +
+        result.add("split-brain", what + " (invoked at " + format_seconds(s.invoked_ns) + "), after " +
                                       in.process_name(rec.process) +
                                       " had recovered and closed that ledger at " +
-                                      seconds(rec.time_ns));
+                                      format_seconds(rec.time_ns));
         break;
       }
     }
   }
 
   auto& m = result.metrics;
-  m["ops_invoked"] = static_cast<double>(adds.size());
-  m["ops_ok"] = static_cast<double>(counts[static_cast<int>(OpType::ok)]);
-  m["ops_fail"] = static_cast<double>(counts[static_cast<int>(OpType::fail)]);
-  m["ops_info"] = static_cast<double>(counts[static_cast<int>(OpType::info)]);
-  m["ops_pending"] = static_cast<double>(counts[static_cast<int>(OpType::invoke)]);
+  report_ops(tally, "add_latency_ms", in.duration_ns, m);
   m["ledgers"] = static_cast<double>(ledgers.size());
   m["ledger_entries"] = static_cast<double>(entries);
   m["entries_below_write_quorum"] = static_cast<double>(below_write_quorum);
   m["recoveries"] = static_cast<double>(recoveries_ok);
-  m["add_latency_ms_p50"] = static_cast<double>(latency.quantile(0.50)) / 1e6;
-  m["add_latency_ms_p99"] = static_cast<double>(latency.quantile(0.99)) / 1e6;
-  m["add_latency_ms_p999"] = static_cast<double>(latency.quantile(0.999)) / 1e6;
-  m["add_latency_ms_max"] = static_cast<double>(latency.max()) / 1e6;
-  if (in.duration_ns > 0) {
-    m["throughput_ok_per_s"] = m["ops_ok"] / (static_cast<double>(in.duration_ns) / 1e9);
-  }
   return result;
 }
 
