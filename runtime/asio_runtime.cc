@@ -158,6 +158,7 @@ class AsioRuntime::Impl {
   TimerId after(Nanos delay_ns, TimerCallback fn);
   void cancel(TimerId id) { timers_.erase(id); }
   void send(NodeId to, std::span<const std::uint8_t> bytes);
+  void disconnect(NodeId peer);
   AsioFiles& files() { return files_; }
   std::uint64_t random() { return splitmix64(rng_state_); }
 
@@ -465,6 +466,22 @@ void AsioRuntime::Impl::break_outgoing(NodeId to) {
   post([this, to] { node_->on_connection_broken(to); });
 }
 
+// Closing the peer's connections to us makes its sends fail (its probe read sees the
+// close); closing ours tells this node.
+void AsioRuntime::Impl::disconnect(NodeId peer) {
+  SL_ASSERT_MSG(peer < node_count() && peer != self(), "disconnect from an unknown node");
+  std::vector<std::uint64_t> from_peer;
+  for (const auto& [id, in] : incoming_) {
+    if (in->from == peer) from_peer.push_back(id);
+  }
+  for (const std::uint64_t id : from_peer) close_incoming(id);
+  if (outgoing_[peer]) {
+    break_outgoing(peer);
+  } else {
+    post([this, peer] { node_->on_connection_broken(peer); });
+  }
+}
+
 // [SECTION] AsioRuntime
 
 AsioRuntime::AsioRuntime(asio::io_context& io, AsioRuntimeConfig config)
@@ -488,6 +505,7 @@ TimerId AsioRuntime::after(Nanos delay_ns, TimerCallback fn) {
 }
 void AsioRuntime::cancel(TimerId id) { impl_->cancel(id); }
 void AsioRuntime::send(NodeId to, std::span<const std::uint8_t> bytes) { impl_->send(to, bytes); }
+void AsioRuntime::disconnect(NodeId peer) { impl_->disconnect(peer); }
 std::uint64_t AsioRuntime::random() { return impl_->random(); }
 
 // Disk calls run synchronously on the node's thread (it is a single-threaded actor and

@@ -60,6 +60,11 @@ class Runtime {
   virtual void cancel(TimerId id) = 0;
 
   virtual void send(NodeId to, std::span<const std::uint8_t> bytes) = 0;
+  // Breaks the connections with a peer in both directions, as a node does to a peer that
+  // sent garbage: messages queued either way may be lost, this node gets
+  // on_connection_broken(peer) once, the peer when it notices, and the next send
+  // reconnects.
+  virtual void disconnect(NodeId peer) = 0;
 
   // Offsets and lengths in bytes. A read past the end returns the bytes that exist.
   virtual void disk_write(std::string_view file, std::uint64_t offset,

@@ -58,6 +58,12 @@ void SimRuntime::send(NodeId to, std::span<const std::uint8_t> bytes) {
   world_.network().send(self_, to, bytes);
 }
 
+// A reset of the pair: both ends are told, as with a fault.
+void SimRuntime::disconnect(NodeId peer) {
+  SL_ASSERT_MSG(peer < world_.node_count() && peer != self_, "disconnect from an unknown node");
+  world_.network().reset_connection(self_, peer);
+}
+
 void SimRuntime::disk_write(std::string_view file, std::uint64_t offset,
                             std::span<const std::uint8_t> bytes, IoCallback done) {
   world_.disk(self_).write(file, offset, bytes, std::move(done));

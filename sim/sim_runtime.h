@@ -27,6 +27,7 @@ class SimRuntime final : public Runtime {
   TimerId after(Nanos delay_ns, TimerCallback fn) override;
   void cancel(TimerId id) override;
   void send(NodeId to, std::span<const std::uint8_t> bytes) override;
+  void disconnect(NodeId peer) override;
   void disk_write(std::string_view file, std::uint64_t offset,
                   std::span<const std::uint8_t> bytes, IoCallback done) override;
   void disk_fsync(std::string_view file, IoCallback done) override;

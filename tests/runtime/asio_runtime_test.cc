@@ -209,6 +209,34 @@ TEST(AsioRuntimeTest, PeerExitBreaksTheConnectionWithoutAnotherSend) {
   EXPECT_EQ(a.call([&] { return recorder(a).broken; }), (std::vector<NodeId>{1, 1}));
 }
 
+TEST(AsioRuntimeTest, DisconnectBreaksBothDirectionsAndBothEndsHear) {
+  TempDir dir;
+  LoopbackListener la = open_listener();
+  LoopbackListener lb = open_listener();
+  const std::vector<AsioPeer> peers{{"a", la.port()}, {"b", lb.port()}};
+  TestProcess a(config(peers, 0, dir), std::move(la), recorder_factory());
+  TestProcess b(config(peers, 1, dir), std::move(lb), recorder_factory());
+  b.call([&] {
+    recorder(b).send(0, "garbage");
+    return 0;
+  });
+  ASSERT_TRUE(a.wait_until([&] { return !recorder(a).messages.empty(); }));
+  a.call([&] {
+    a.runtime().disconnect(1);
+    return 0;
+  });
+  // The node that closed hears of it at once; the peer notices its connection closed.
+  ASSERT_TRUE(a.wait_until([&] { return !recorder(a).broken.empty(); }));
+  ASSERT_TRUE(b.wait_until([&] { return !recorder(b).broken.empty(); }));
+  EXPECT_EQ(b.call([&] { return recorder(b).broken; }), std::vector<NodeId>{0});
+  // The peer's next send reconnects.
+  b.call([&] {
+    recorder(b).send(0, "again");
+    return 0;
+  });
+  ASSERT_TRUE(a.wait_until([&] { return recorder(a).messages.size() == 2; }));
+}
+
 TEST(AsioRuntimeTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
   TempDir dir;
   const std::vector<AsioPeer> peers{{"a", 0}};
