@@ -1,0 +1,381 @@
+#include "broker/pulsar/broker.h"
+
+#include <utility>
+
+#include "base/assert.h"
+#include "broker/pulsar/wire.h"
+#include "broker/storage/wire.h"
+
+namespace streamlab::pulsar {
+
+using storage::MetaResult;
+
+namespace {
+
+constexpr std::int64_t kRejectLingerNs = 50'000'000;
+
+std::string owner_key(const std::string& topic) { return "/topics/" + topic + "/owner"; }
+
+}  // namespace
+
+Broker::Broker(Runtime& runtime, BrokerConfig config)
+    : rt_(runtime),
+      config_(std::move(config)),
+      metadata_(runtime, config_.metadata),
+      ledgers_(runtime, metadata_, config_.ledger,
+               [this](const storage::AddResult& r) {
+                 const auto it = router_.sinks.find(r.ledger_id);
+                 if (it != router_.sinks.end()) it->second->on_add(r);
+               }),
+      services_{runtime,
+                metadata_,
+                ledgers_,
+                router_,
+                config_,
+                std::string(runtime.node_name(runtime.self())),
+                [this](NodeId to, const PulsarMessage& m) { send_message(rt_, to, m, buffer_); }},
+      timers_(runtime) {
+  SL_ASSERT_MSG(storage::check_quorums(config_.ledger_options.quorums).empty(),
+                "broker: the topics' quorums must satisfy E >= Qw >= Qa >= 1");
+}
+
+// Topics go first: they hold references into the clients and the router.
+Broker::~Broker() { topics_.clear(); }
+
+void Broker::on_start() {
+  metadata_.start([this](storage::SessionEvent e) { session_event(e); },
+                  [](const storage::WatchEvent&) {});
+  timers_.after(config_.keepalive_ns, [this] { keepalive(); });
+}
+
+std::string Broker::owner_value() const {
+  return services_.name + "/" + std::to_string(metadata_.session_id());
+}
+
+std::vector<std::string> Broker::owned_topics() const {
+  std::vector<std::string> out;
+  for (const auto& [name, topic] : topics_) {
+    if (topic->state() == Topic::State::ready) out.push_back(name);
+  }
+  return out;
+}
+
+// ---- Messages ------------------------------------------------------------------------------
+
+void Broker::on_message(NodeId from, std::span<const std::uint8_t> bytes) {
+  if (is_pulsar_message(bytes)) {
+    if (!parse_message(bytes, &in_)) {
+      reject(from, "the message does not parse");
+      return;
+    }
+    handle(from, in_);
+    return;
+  }
+  if (!storage::parse_message(bytes, &storage_in_) ||
+      (!metadata_.handle(from, storage_in_) && !ledgers_.handle(from, storage_in_))) {
+    reject(from, "the message is not for a broker");
+  }
+}
+
+// A peer that sends garbage gets an error, then its connection is closed: what it sent
+// after may be garbage too. The close waits a little so the error can arrive first.
+void Broker::reject(NodeId from, const std::string& why) {
+  ++malformed_;
+  reply_error(from, 0, MALFORMED_REQUEST, why);
+  timers_.after(kRejectLingerNs, [this, from] { rt_.disconnect(from); });
+}
+
+void Broker::reply_error(NodeId to, std::uint64_t request_id, ServerError error,
+                         const std::string& text) {
+  out_.Clear();
+  Error* e = out_.mutable_error();
+  e->set_request_id(request_id);
+  e->set_error(error);
+  e->set_message(text);
+  send_message(rt_, to, out_, buffer_);
+}
+
+void Broker::handle(NodeId from, const PulsarMessage& message) {
+  switch (message.body_case()) {
+    case PulsarMessage::kLookup:
+      lookup(from, message.lookup());
+      return;
+    case PulsarMessage::kPartitions:
+      partitions(from, message.partitions());
+      return;
+    case PulsarMessage::kCreateProducer:
+      create_producer(from, message.create_producer());
+      return;
+    case PulsarMessage::kSend: {
+      const ClientRef ref{from, message.send().producer_id()};
+      const auto it = producers_.find(ref);
+      const auto topic = it == producers_.end() ? topics_.end() : topics_.find(it->second);
+      if (topic == topics_.end()) {
+        out_.Clear();
+        SendError* e = out_.mutable_send_error();
+        e->set_producer_id(ref.id);
+        e->set_sequence_id(message.send().sequence_id());
+        e->set_error(TOPIC_NOT_OWNED);
+        send_message(rt_, from, out_, buffer_);
+        return;
+      }
+      topic->second->publish(ref, message.send());
+      return;
+    }
+    case PulsarMessage::kSubscribe:
+      subscribe(from, message.subscribe());
+      return;
+    case PulsarMessage::kFlow:
+    case PulsarMessage::kAck:
+    case PulsarMessage::kRedeliver: {
+      const std::uint64_t id = message.has_flow()  ? message.flow().consumer_id()
+                               : message.has_ack() ? message.ack().consumer_id()
+                                                   : message.redeliver().consumer_id();
+      const ClientRef ref{from, id};
+      const auto it = consumers_.find(ref);
+      if (it == consumers_.end()) return;
+      const auto topic = topics_.find(it->second);
+      if (topic == topics_.end()) return;
+      Subscription* sub = topic->second->subscription_of(ref);
+      if (sub == nullptr) return;
+      if (message.has_flow()) {
+        sub->flow(ref, message.flow().permits());
+      } else if (message.has_ack()) {
+        sub->ack(ref, message.ack());
+      } else {
+        sub->redeliver(ref, message.redeliver());
+      }
+      return;
+    }
+    case PulsarMessage::kCloseProducer: {
+      const ClientRef ref{from, message.close_producer().producer_id()};
+      const auto it = producers_.find(ref);
+      if (it == producers_.end()) return;
+      if (const auto topic = topics_.find(it->second); topic != topics_.end()) {
+        topic->second->remove_producer(ref);
+      }
+      producers_.erase(it);
+      return;
+    }
+    case PulsarMessage::kCloseConsumer: {
+      const ClientRef ref{from, message.close_consumer().consumer_id()};
+      const auto it = consumers_.find(ref);
+      if (it == consumers_.end()) return;
+      if (const auto topic = topics_.find(it->second); topic != topics_.end()) {
+        topic->second->remove_consumer(ref);
+      }
+      consumers_.erase(it);
+      return;
+    }
+    case PulsarMessage::kPing:
+      out_.Clear();
+      out_.mutable_pong();
+      send_message(rt_, from, out_, buffer_);
+      return;
+    case PulsarMessage::kPong:
+      return;
+    default:
+      reject(from, "not a request a broker serves");
+      return;
+  }
+}
+
+// ---- Lookup and ownership ------------------------------------------------------------------
+
+void Broker::lookup(NodeId from, const Lookup& request) {
+  const std::uint64_t request_id = request.request_id();
+  acquire(request.topic(), [this, from, request_id](ServerError e, const std::string& redirect) {
+    out_.Clear();
+    LookupResponse* r = out_.mutable_lookup_response();
+    r->set_request_id(request_id);
+    if (!redirect.empty()) {
+      r->set_broker(redirect);
+      r->set_redirect(true);
+    } else if (e == NO_ERROR) {
+      r->set_broker(services_.name);
+    } else {
+      r->set_error(e);
+    }
+    send_message(rt_, from, out_, buffer_);
+  });
+}
+
+void Broker::partitions(NodeId from, const PartitionsRequest& request) {
+  out_.Clear();
+  PartitionsResponse* r = out_.mutable_partitions_response();
+  r->set_request_id(request.request_id());
+  const auto it = config_.partitioned_topics.find(request.topic());
+  r->set_partitions(it == config_.partitioned_topics.end() ? 0 : it->second);
+  send_message(rt_, from, out_, buffer_);
+}
+
+void Broker::acquire(const std::string& topic, Acquired done) {
+  const auto loaded = topics_.find(topic);
+  if (loaded != topics_.end()) {
+    if (loaded->second->state() == Topic::State::closing) {
+      timers_.after(0, [done] { done(SERVICE_NOT_READY, ""); });
+      return;
+    }
+    loaded->second->when_ready([done](ServerError e) { done(e, ""); });
+    return;
+  }
+  if (!metadata_.has_session() || topic.empty()) {
+    timers_.after(0, [done, topic] { done(topic.empty() ? MALFORMED_REQUEST : SERVICE_NOT_READY, ""); });
+    return;
+  }
+  const std::string key = owner_key(topic);
+  metadata_.get(key, false, [this, topic, key, done](const MetaResult& r) {
+    const auto serve = [this, topic, done] {
+      // A request that raced this one may have loaded it (or started closing it).
+      if (const auto it = topics_.find(topic);
+          it != topics_.end() && it->second->state() == Topic::State::closing) {
+        done(SERVICE_NOT_READY, "");
+        return;
+      }
+      load(topic).when_ready([done](ServerError e) { done(e, ""); });
+    };
+    if (r.status == storage::META_OK) {
+      if (r.value == owner_value()) {
+        serve();
+        return;
+      }
+      const std::string owner = r.value.substr(0, r.value.find('/'));
+      // Our own key from a session that has expired: it goes soon; ask again then.
+      done(owner == services_.name ? SERVICE_NOT_READY : TOPIC_NOT_OWNED,
+           owner == services_.name ? "" : owner);
+      return;
+    }
+    if (r.status != storage::NO_KEY) {
+      done(METADATA_ERROR, "");
+      return;
+    }
+    metadata_.create(key, owner_value(), true, [this, topic, serve, done](const MetaResult& c) {
+      if (c.status == storage::META_OK) {
+        serve();
+      } else if (c.status == storage::KEY_EXISTS) {
+        // Taken meanwhile, by another broker or by a request of ours: ask again.
+        acquire(topic, done);
+      } else {
+        done(METADATA_ERROR, "");
+      }
+    });
+  });
+}
+
+std::uint32_t Broker::partition_of(const std::string& topic) const {
+  const std::size_t at = topic.rfind("-partition-");
+  if (at == std::string::npos) return 0;
+  const std::string digits = topic.substr(at + 11);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return static_cast<std::uint32_t>(std::stoul(digits));
+}
+
+Topic& Broker::load(const std::string& topic) {
+  auto& slot = topics_[topic];
+  if (slot == nullptr) {
+    slot = std::make_unique<Topic>(services_, topic, partition_of(topic),
+                                   [this, topic](bool fenced) { topic_closed(topic, fenced); });
+    slot->load();
+  }
+  return *slot;
+}
+
+void Broker::topic_closed(const std::string& topic, bool fenced) {
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    it = it->second == topic ? producers_.erase(it) : std::next(it);
+  }
+  for (auto it = consumers_.begin(); it != consumers_.end();) {
+    it = it->second == topic ? consumers_.erase(it) : std::next(it);
+  }
+  topics_.erase(topic);
+  if (fenced) release(topic);
+}
+
+// Storage says another broker has the topic: our key, if it is still there, must go.
+void Broker::release(const std::string& topic) {
+  const std::string key = owner_key(topic);
+  metadata_.get(key, false, [this, key](const MetaResult& r) {
+    if (r.status == storage::META_OK && r.value == owner_value()) {
+      metadata_.remove(key, r.version, [](const MetaResult&) {});
+    }
+  });
+}
+
+// Giving up ownership (REFERENCE.md): with the session gone, so are the owner keys.
+void Broker::session_event(storage::SessionEvent event) {
+  if (event != storage::SessionEvent::expired) return;
+  for (auto& [name, topic] : topics_) topic->close(false);
+}
+
+// ---- Producers and consumers ---------------------------------------------------------------
+
+void Broker::create_producer(NodeId from, const CreateProducer& request) {
+  clients_.insert(from);
+  acquire(request.topic(), [this, from, request](ServerError e, const std::string& redirect) {
+    const auto topic = topics_.find(request.topic());
+    if (!redirect.empty() || e != NO_ERROR || topic == topics_.end()) {
+      reply_error(from, request.request_id(), e == NO_ERROR ? TOPIC_NOT_OWNED : e,
+                  redirect.empty() ? "" : "owned by " + redirect);
+      return;
+    }
+    const ClientRef ref{from, request.producer_id()};
+    const ServerError added = topic->second->add_producer(ref, request.producer_name());
+    if (added != NO_ERROR) {
+      reply_error(from, request.request_id(), added, "");
+      return;
+    }
+    producers_[ref] = request.topic();
+    out_.Clear();
+    ProducerSuccess* s = out_.mutable_producer_success();
+    s->set_request_id(request.request_id());
+    s->set_producer_name(request.producer_name());
+    s->set_last_sequence_id(topic->second->last_sequence(request.producer_name()));
+    send_message(rt_, from, out_, buffer_);
+  });
+}
+
+void Broker::subscribe(NodeId from, const Subscribe& request) {
+  clients_.insert(from);
+  acquire(request.topic(), [this, from, request](ServerError e, const std::string& redirect) {
+    const auto topic = topics_.find(request.topic());
+    if (!redirect.empty() || e != NO_ERROR || topic == topics_.end()) {
+      reply_error(from, request.request_id(), e == NO_ERROR ? TOPIC_NOT_OWNED : e,
+                  redirect.empty() ? "" : "owned by " + redirect);
+      return;
+    }
+    const ClientRef ref{from, request.consumer_id()};
+    topic->second->subscribe(ref, request, [this, from, ref, request](ServerError added) {
+      if (added != NO_ERROR) {
+        reply_error(from, request.request_id(), added, "");
+        return;
+      }
+      consumers_[ref] = request.topic();
+      out_.Clear();
+      out_.mutable_subscribe_success()->set_request_id(request.request_id());
+      send_message(rt_, from, out_, buffer_);
+    });
+  });
+}
+
+// Pings find clients that went away without a word: a send to them breaks.
+void Broker::keepalive() {
+  out_.Clear();
+  out_.mutable_ping();
+  for (const NodeId client : clients_) send_message(rt_, client, out_, buffer_);
+  timers_.after(config_.keepalive_ns, [this] { keepalive(); });
+}
+
+void Broker::on_connection_broken(NodeId peer) {
+  metadata_.on_connection_broken(peer);
+  ledgers_.on_connection_broken(peer);
+  if (clients_.erase(peer) == 0) return;
+  for (auto& [name, topic] : topics_) topic->client_lost(peer);
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    it = it->first.node == peer ? producers_.erase(it) : std::next(it);
+  }
+  for (auto it = consumers_.begin(); it != consumers_.end();) {
+    it = it->first.node == peer ? consumers_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace streamlab::pulsar

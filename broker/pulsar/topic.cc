@@ -1,0 +1,391 @@
+#include "broker/pulsar/topic.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/assert.h"
+
+namespace streamlab::pulsar {
+
+namespace {
+
+constexpr std::int64_t kTrimPeriodNs = 1'000'000'000;
+constexpr std::size_t kReplayWindow = 32;
+
+ServerError load_error(LedgerError e) {
+  return e == LedgerError::fenced ? TOPIC_FENCED : SERVICE_NOT_READY;
+}
+
+}  // namespace
+
+Topic::Topic(BrokerServices& services, std::string name, std::uint32_t partition,
+             std::function<void(bool)> on_closed)
+    : services_(services),
+      name_(std::move(name)),
+      partition_(partition),
+      on_closed_(std::move(on_closed)),
+      log_(services.rt, services.metadata, services.ledgers, services.router, name_,
+           services.config,
+           [this](std::uint64_t token, LedgerError e, Pos p) { appended(token, e, p); }),
+      dedup_(services.config.dedup, services.config.dedup_snapshot_interval),
+      timers_(services.rt) {}
+
+void Topic::when_ready(std::function<void(ServerError)> fn) {
+  switch (state_) {
+    case State::loading:
+      waiters_.push_back(std::move(fn));
+      return;
+    case State::ready:
+      timers_.after(0, [fn = std::move(fn)] { fn(NO_ERROR); });
+      return;
+    case State::closing:
+      timers_.after(0, [fn = std::move(fn)] { fn(TOPIC_NOT_OWNED); });
+      return;
+  }
+}
+
+// ---- Loading -------------------------------------------------------------------------------
+
+void Topic::load() {
+  log_.open(life_.guard([this](LedgerError e) {
+    if (state_ != State::loading) return;
+    if (e != LedgerError::ok) {
+      loaded(load_error(e));
+      return;
+    }
+    open_dedup();
+  }));
+}
+
+void Topic::open_dedup() {
+  if (!dedup_.enabled()) {
+    open_subscriptions();
+    return;
+  }
+  dedup_cursor_ = std::make_unique<ManagedCursor>(services_.rt, services_.metadata,
+                                                  services_.ledgers, services_.router, log_, name_,
+                                                  kDedupCursor, services_.config);
+  dedup_cursor_->open(0, EXCLUSIVE, life_.guard([this](LedgerError e) {
+    if (state_ != State::loading) return;
+    if (e != LedgerError::ok) {
+      loaded(load_error(e));
+      return;
+    }
+    dedup_.restore(dedup_cursor_->sequences());
+    replay_dedup(dedup_cursor_->mark_delete());
+  }));
+}
+
+// Every entry after the snapshot raises its producer's sequence id. Order does not
+// matter for a maximum, so reads go out a window at a time.
+void Topic::replay_dedup(Pos from) {
+  replay_next_ = log_.next(from);
+  pump_replay();
+}
+
+void Topic::pump_replay() {
+  while (!replay_failed_ && replay_next_ != 0 && replay_in_flight_ < kReplayWindow) {
+    const Pos p = replay_next_;
+    replay_next_ = log_.next(p);
+    ++replay_in_flight_;
+    log_.read(p, life_.guard([this](LedgerError e, std::string_view bytes) {
+      --replay_in_flight_;
+      EntryData entry;
+      if (e != LedgerError::ok) {
+        replay_failed_ = true;
+      } else if (entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        dedup_.replayed(entry.producer_name(), entry.highest_sequence_id());
+      }
+      pump_replay();
+    }));
+  }
+  if (replay_in_flight_ != 0 || state_ != State::loading) return;
+  if (replay_failed_) {
+    loaded(SERVICE_NOT_READY);
+  } else if (replay_next_ == 0) {
+    open_subscriptions();
+  }
+}
+
+void Topic::open_subscriptions() {
+  const std::string prefix = "/topics/" + name_ + "/cursors/";
+  services_.metadata.list(prefix, life_.guard([this, prefix](const storage::MetaResult& r) {
+    if (state_ != State::loading) return;
+    if (r.status != storage::META_OK) {
+      loaded(METADATA_ERROR);
+      return;
+    }
+    std::vector<std::string> names;
+    for (const std::string& key : r.keys) {
+      const std::string name = key.substr(prefix.size());
+      if (name != kDedupCursor) names.push_back(name);
+    }
+    if (names.empty()) {
+      loaded(NO_ERROR);
+      return;
+    }
+    auto remaining = std::make_shared<std::size_t>(names.size());
+    auto failed = std::make_shared<ServerError>(NO_ERROR);
+    for (const std::string& name : names) {
+      // The type is the stored one; the initial position is unused for existing cursors.
+      open_cursor(name, 0, EXCLUSIVE, [this, remaining, failed](ServerError e) {
+        if (e != NO_ERROR) *failed = e;
+        if (--*remaining == 0 && state_ == State::loading) loaded(*failed);
+      });
+    }
+  }));
+}
+
+void Topic::open_cursor(const std::string& name, Pos initial, SubscriptionType type,
+                        std::function<void(ServerError)> done) {
+  auto cursor = std::make_unique<ManagedCursor>(services_.rt, services_.metadata,
+                                                services_.ledgers, services_.router, log_, name_,
+                                                name, services_.config);
+  ManagedCursor* raw = cursor.get();
+  opening_[name] = std::move(cursor);
+  raw->open(initial, type, life_.guard([this, name, done](LedgerError e) {
+    auto it = opening_.find(name);
+    SL_ASSERT(it != opening_.end());
+    std::unique_ptr<ManagedCursor> cursor = std::move(it->second);
+    opening_.erase(it);
+    if (e != LedgerError::ok) {
+      done(load_error(e));
+      return;
+    }
+    subscriptions_[name] =
+        std::make_unique<Subscription>(services_, log_, std::move(cursor), partition_);
+    done(NO_ERROR);
+  }));
+}
+
+void Topic::loaded(ServerError error) {
+  if (error != NO_ERROR) {
+    std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
+    waiters_.clear();
+    state_ = State::closing;
+    for (auto& w : waiters) w(error);
+    maybe_finish_close();
+    return;
+  }
+  state_ = State::ready;
+  std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& w : waiters) w(NO_ERROR);
+  timers_.after(kTrimPeriodNs, [this] { trim(); });
+}
+
+// ---- Producers -----------------------------------------------------------------------------
+
+ServerError Topic::add_producer(ClientRef producer, const std::string& name) {
+  if (state_ != State::ready) return TOPIC_NOT_OWNED;
+  for (const auto& [ref, other] : producers_) {
+    // The same client reconnecting replaces itself; another client may not take the name.
+    if (other == name && ref.node != producer.node) return PRODUCER_BUSY;
+  }
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    it = it->second == name ? producers_.erase(it) : std::next(it);
+  }
+  producers_[producer] = name;
+  return NO_ERROR;
+}
+
+std::int64_t Topic::last_sequence(const std::string& producer) const {
+  return dedup_.last_sequence(producer);
+}
+
+void Topic::remove_producer(ClientRef producer) { producers_.erase(producer); }
+
+void Topic::send_error(ClientRef producer, std::uint64_t sequence_id, ServerError error) {
+  out_.Clear();
+  SendError* e = out_.mutable_send_error();
+  e->set_producer_id(producer.id);
+  e->set_sequence_id(sequence_id);
+  e->set_error(error);
+  services_.send(producer.node, out_);
+}
+
+void Topic::publish(ClientRef producer, const Send& send) {
+  const auto it = producers_.find(producer);
+  if (state_ != State::ready || it == producers_.end()) {
+    send_error(producer, send.sequence_id(), state_ == State::closing ? TOPIC_FENCED : TOPIC_NOT_OWNED);
+    return;
+  }
+  switch (dedup_.check(it->second, send.sequence_id(), send.highest_sequence_id())) {
+    case Deduplication::Verdict::stored: {
+      out_.Clear();
+      SendReceipt* r = out_.mutable_send_receipt();
+      r->set_producer_id(producer.id);
+      r->set_sequence_id(send.sequence_id());
+      r->set_highest_sequence_id(send.highest_sequence_id());
+      r->set_broker(services_.name);
+      r->set_duplicate(true);
+      services_.send(producer.node, out_);
+      return;
+    }
+    case Deduplication::Verdict::in_flight:
+      // Its first copy is still being written: the producer retries after that.
+      send_error(producer, send.sequence_id(), PERSISTENCE_ERROR);
+      return;
+    case Deduplication::Verdict::accept:
+      break;
+  }
+  const std::uint64_t token = next_token_++;
+  sends_.emplace(token, PendingSend{producer, send.sequence_id(), send.highest_sequence_id(),
+                                    it->second});
+  log_.append(send.entry(), token);
+}
+
+void Topic::appended(std::uint64_t token, LedgerError error, Pos p) {
+  const auto it = sends_.find(token);
+  SL_ASSERT_MSG(it != sends_.end(), "topic: completion of an unknown append");
+  const PendingSend send = std::move(it->second);
+  sends_.erase(it);
+  if (error != LedgerError::ok) {
+    dedup_.reset_pushed_to_persisted();
+    send_error(send.producer, send.sequence_id,
+               error == LedgerError::fenced ? TOPIC_FENCED : PERSISTENCE_ERROR);
+    close(error == LedgerError::fenced);
+    maybe_finish_close();
+    return;
+  }
+  if (dedup_.persisted(send.producer_name, send.highest) && dedup_cursor_ != nullptr) {
+    // The snapshot holds every sequence id up to this entry (appends confirm in order).
+    dedup_cursor_->set_sequences(dedup_.persisted_map());
+    dedup_cursor_->ack_cumulative(p);
+    dedup_.snapshot_taken();
+  }
+  out_.Clear();
+  SendReceipt* r = out_.mutable_send_receipt();
+  r->set_producer_id(send.producer.id);
+  r->set_sequence_id(send.sequence_id);
+  r->set_highest_sequence_id(send.highest);
+  r->mutable_message_id()->set_ledger_id(log_.ledger_id(p));
+  r->mutable_message_id()->set_entry_id(entry_of(p));
+  r->mutable_message_id()->set_batch_index(-1);
+  r->mutable_message_id()->set_partition(partition_);
+  r->set_broker(services_.name);
+  services_.send(send.producer.node, out_);
+  if (state_ == State::ready) {
+    for (auto& [name, sub] : subscriptions_) sub->dispatch();
+  }
+  maybe_finish_close();
+}
+
+// ---- Consumers -----------------------------------------------------------------------------
+
+void Topic::subscribe(ClientRef consumer, const Subscribe& request,
+                      std::function<void(ServerError)> done) {
+  if (state_ != State::ready) {
+    timers_.after(0, [done = std::move(done)] { done(TOPIC_NOT_OWNED); });
+    return;
+  }
+  const std::string& name = request.subscription();
+  if (name == kDedupCursor || name.empty()) {
+    timers_.after(0, [done = std::move(done)] { done(MALFORMED_REQUEST); });
+    return;
+  }
+  auto attach = [this, consumer, name, done](ServerError e) {
+    if (e != NO_ERROR || state_ != State::ready) {
+      done(e != NO_ERROR ? e : TOPIC_NOT_OWNED);
+      return;
+    }
+    Subscription& sub = *subscriptions_.at(name);
+    const ServerError added = sub.add_consumer(consumer, consumer_names_[consumer]);
+    if (added == NO_ERROR) consumers_[consumer] = name;
+    done(added);
+  };
+  consumer_names_[consumer] = request.consumer_name();
+  const auto existing = subscriptions_.find(name);
+  if (existing != subscriptions_.end()) {
+    if (existing->second->type() != request.type()) {
+      timers_.after(0, [done = std::move(done)] { done(INCOMPATIBLE_SUBSCRIPTION); });
+      return;
+    }
+    timers_.after(0, [attach] { attach(NO_ERROR); });
+    return;
+  }
+  if (opening_.count(name) != 0) {
+    // Another consumer is creating it: try again shortly.
+    timers_.after(services_.config.retry_ns, [this, consumer, request, done] {
+      subscribe(consumer, request, done);
+    });
+    return;
+  }
+  const Pos initial = request.initial_position() == LATEST ? log_.last_confirmed() : 0;
+  open_cursor(name, initial, request.type(), attach);
+}
+
+Subscription* Topic::subscription_of(ClientRef consumer) {
+  const auto it = consumers_.find(consumer);
+  if (it == consumers_.end()) return nullptr;
+  const auto sub = subscriptions_.find(it->second);
+  return sub == subscriptions_.end() ? nullptr : sub->second.get();
+}
+
+void Topic::remove_consumer(ClientRef consumer) {
+  if (Subscription* sub = subscription_of(consumer)) sub->remove_consumer(consumer);
+  consumers_.erase(consumer);
+  consumer_names_.erase(consumer);
+}
+
+void Topic::client_lost(NodeId node) {
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    it = it->first.node == node ? producers_.erase(it) : std::next(it);
+  }
+  std::vector<ClientRef> gone;
+  for (const auto& [ref, sub] : consumers_) {
+    if (ref.node == node) gone.push_back(ref);
+  }
+  for (const ClientRef& ref : gone) remove_consumer(ref);
+}
+
+// ---- Closing and trimming ------------------------------------------------------------------
+
+void Topic::close(bool fenced) {
+  fenced_ = fenced_ || fenced;
+  if (state_ == State::closing) return;
+  const bool was_loading = state_ == State::loading;
+  state_ = State::closing;
+  for (const auto& [ref, name] : producers_) {
+    out_.Clear();
+    out_.mutable_close_producer()->set_producer_id(ref.id);
+    services_.send(ref.node, out_);
+  }
+  for (const auto& [ref, name] : consumers_) {
+    out_.Clear();
+    out_.mutable_close_consumer()->set_consumer_id(ref.id);
+    services_.send(ref.node, out_);
+  }
+  producers_.clear();
+  consumers_.clear();
+  if (was_loading) {
+    std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : waiters) w(TOPIC_NOT_OWNED);
+  }
+  maybe_finish_close();
+}
+
+void Topic::maybe_finish_close() {
+  if (state_ != State::closing || close_reported_ || log_.in_flight() != 0 || !sends_.empty()) {
+    return;
+  }
+  close_reported_ = true;
+  const bool fenced = fenced_;
+  timers_.after(0, [this, fenced] { on_closed_(fenced); });
+}
+
+// Ledgers every cursor passed go (the deduplication cursor holds back what the next
+// owner must replay).
+void Topic::trim() {
+  if (state_ != State::ready) return;
+  Pos slowest = log_.last_confirmed();
+  if (dedup_cursor_ != nullptr) slowest = std::min(slowest, dedup_cursor_->mark_delete());
+  for (const auto& [name, sub] : subscriptions_) {
+    slowest = std::min(slowest, sub->cursor().mark_delete());
+  }
+  log_.trim(slowest);
+  timers_.after(kTrimPeriodNs, [this] { trim(); });
+}
+
+}  // namespace streamlab::pulsar
