@@ -4,12 +4,12 @@
 #include <utility>
 
 #include "base/assert.h"
-#include "broker/storage/bookie.h"
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/metadata_state.h"
-#include "workloads/op_report.h"
+#include "workloads/ledger_view.h"
 #include "workloads/ledger_writer.h"
+#include "workloads/op_report.h"
 
 namespace streamlab::workloads {
 
@@ -31,14 +31,6 @@ struct Recovered {
   std::int64_t time_ns = 0;
 };
 
-// A ledger as a reader finds it: per entry, the append it holds and how many bookies of
-// its write set hold it.
-struct LedgerView {
-  LedgerMetadata metadata;
-  std::int64_t end = -1;  // The last readable entry.
-  std::map<std::int64_t, std::pair<Append, std::uint32_t>> entries;
-};
-
 std::uint64_t get_le(const std::string& s, std::size_t at, int bytes) {
   std::uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) {
@@ -55,27 +47,11 @@ std::string where(std::uint64_t ledger, std::int64_t entry) {
   return "ledger " + std::to_string(ledger) + " entry " + std::to_string(entry);
 }
 
-// What the bookies of entry e's write set hold of it: (append, copies); copies 0 if none.
-std::pair<Append, std::uint32_t> read_entry(
-    const LedgerMetadata& metadata, std::uint64_t ledger, std::int64_t entry,
-    const std::map<std::string, storage::JournalContents>& journals) {
-  const storage::Quorums q = storage::quorums_of(metadata);
-  const storage::Fragment& fragment = metadata.fragments(storage::fragment_of(metadata, entry));
-  std::pair<Append, std::uint32_t> out{{0, 0}, 0};
-  for (std::uint32_t i = 0; i < q.write_quorum; ++i) {
-    const std::string& bookie =
-        fragment.bookies(static_cast<int>(storage::write_set_member(entry, i, q)));
-    const auto j = journals.find(bookie);
-    if (j == journals.end()) continue;
-    const auto e = j->second.entries.find({ledger, entry});
-    if (e == j->second.entries.end() || e->second.payload.size() < kLedgerPayloadHeader) continue;
-    if (out.second == 0) {
-      out.first = Append{static_cast<std::uint32_t>(get_le(e->second.payload, 0, 4)),
-                         get_le(e->second.payload, 4, 8)};
-    }
-    ++out.second;
-  }
-  return out;
+// The append an entry's payload names (its header: writer u32, seq u64).
+Append append_of(const EntryCopies& found) {
+  if (found.copies == 0) return Append{0, 0};
+  return Append{static_cast<std::uint32_t>(get_le(*found.payload, 0, 4)),
+                get_le(*found.payload, 4, 8)};
 }
 
 }  // namespace
@@ -111,27 +87,16 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   }
 
   const storage::ReplayedLog replayed = storage::replay_metadata_log(in.metadata_log);
-  std::map<std::string, storage::JournalContents> journals;
-  for (const auto& [bookie, bytes] : in.journals) {
-    journals[bookie] = storage::parse_journal(bytes, kLedgerPayloadHeader);
-  }
+  const JournalsByBookie journals = parse_journals(in.journals, kLedgerPayloadHeader);
 
   std::map<std::uint64_t, LedgerView> ledgers;
   const std::string prefix = "/ledgers/";
   for (const auto& [key, value] : replayed.state.keys) {
     if (key.rfind(prefix, 0) != 0) continue;
-    LedgerView view;
-    if (!storage::parse_ledger_metadata(value.value, &view.metadata)) continue;
+    LedgerMetadata metadata;
+    if (!storage::parse_ledger_metadata(value.value, &metadata)) continue;
     const std::uint64_t id = std::stoull(key.substr(prefix.size()));
-    const bool closed = view.metadata.state() == storage::CLOSED;
-    const std::int64_t limit = closed ? view.metadata.last_entry_id() : INT64_MAX;
-    for (std::int64_t e = 0; e <= limit; ++e) {
-      const auto found = read_entry(view.metadata, id, e, journals);
-      if (found.second == 0 && !closed) break;  // Recovery would end the ledger here.
-      view.entries[e] = found;
-      view.end = e;
-    }
-    ledgers[id] = std::move(view);
+    ledgers[id] = read_ledger(id, metadata, journals, kLedgerPayloadHeader);
   }
 
   // The logs' ledger lists (/logs/<log>/ledgers): what a reader of a log reads, in order.
@@ -166,12 +131,13 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   for (const auto& [id, view] : ledgers) {
     const std::uint32_t qw = view.metadata.write_quorum();
     for (const auto& [e, found] : view.entries) {
-      if (found.second == 0) continue;
+      if (found.copies == 0) continue;
       ++entries;
-      if (found.second < qw) ++below_write_quorum;
-      places[found.first].push_back({id, e});
-      if (adds.find(found.first) == adds.end()) {
-        result.add("unexpected", where(id, e) + " holds " + describe(in, found.first) +
+      if (found.copies < qw) ++below_write_quorum;
+      const Append held = append_of(found);
+      places[held].push_back({id, e});
+      if (adds.find(held) == adds.end()) {
+        result.add("unexpected", where(id, e) + " holds " + describe(in, held) +
                                      ", which no writer invoked");
       }
     }
@@ -202,11 +168,11 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
                                         ? " (closed)"
                                         : " (no bookie holds the next entry)"));
     } else {
-      const auto& found = l->second.entries.at(s.entry_id);
-      if (found.second == 0) {
+      const EntryCopies& found = l->second.entries.at(s.entry_id);
+      if (found.copies == 0) {
         result.add("lost-write", what + ", but no bookie of its write set holds it");
-      } else if (found.first != append) {
-        result.add("lost-write", what + ", but the entry holds " + describe(in, found.first));
+      } else if (append_of(found) != append) {
+        result.add("lost-write", what + ", but the entry holds " + describe(in, append_of(found)));
       }
     }
     const auto r = recoveries.find(s.ledger_id);

@@ -192,8 +192,10 @@ void load_swarm(const scenario::Swarm& in, const Place& place, LoadContext& ctx,
     s.targets = ctx.nodes(in.targets(), place, "targets", false);
   } else {
     for (std::uint32_t n = 0; n < out->topology.nodes.size(); ++n) {
-      // Counter clients only judge; ledger writers stand in for brokers and may fail.
-      if (out->topology.nodes[n].role != "counter-client") s.targets.push_back(n);
+      // Clients only judge (a restarted queue client would reuse its message numbers);
+      // ledger writers stand in for brokers and may fail.
+      const std::string& role = out->topology.nodes[n].role;
+      if (role != "counter-client" && role != "queue-client") s.targets.push_back(n);
     }
   }
   s.start_ns = ctx.duration(in.start(), place.at("start"), "start", 0);

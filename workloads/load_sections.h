@@ -17,6 +17,13 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
                      ScenarioConfig* out);
 void load_writers(const scenario::Workload& in, const Place& place, LoadContext& ctx,
                   ScenarioConfig* out);
+// `system { pulsar { ... } }`: its storage section through load_bookkeeper (with Pulsar's
+// 2/2/2 quorum defaults), then brokers, broker knobs and topics.
+void load_pulsar(const scenario::PulsarSystem& in, const Place& place, LoadContext& ctx,
+                 ScenarioConfig* out);
+// The workload's producers and consumers: one queue client per distinct node.
+void load_queue_clients(const scenario::Workload& in, const Place& place, LoadContext& ctx,
+                        ScenarioConfig* out);
 void load_swarm(const scenario::Swarm& in, const Place& place, LoadContext& ctx,
                 ScenarioConfig* out);
 

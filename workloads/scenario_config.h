@@ -5,10 +5,12 @@
 // so anything holding a ScenarioConfig can trust it.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "broker/demo/counter_server.h"
+#include "broker/pulsar/broker_config.h"
 #include "broker/storage/bookie.h"
 #include "broker/storage/metadata_store.h"
 #include "sim/faults.h"
@@ -16,10 +18,11 @@
 #include "sim/topology.h"
 #include "workloads/counter_client.h"
 #include "workloads/ledger_writer.h"
+#include "workloads/queue_client.h"
 
 namespace streamlab::workloads {
 
-enum class SystemKind : std::uint8_t { counter, bookkeeper };
+enum class SystemKind : std::uint8_t { counter, bookkeeper, pulsar };
 
 struct CounterSystemConfig {
   std::uint32_t server = 0;
@@ -45,6 +48,21 @@ struct WriterSpec {
   LedgerWriterConfig config;
 };
 
+// The broker layer: the storage layer's settings stay in BookKeeperSystemConfig (its
+// writer_defaults carry the ledger and metadata client settings brokers use).
+struct PulsarSystemConfig {
+  std::vector<std::uint32_t> brokers;
+  pulsar::BrokerConfig broker;     // Complete: metadata, ledger, quorums, topics, knobs.
+  client::ClientConfig client;     // What every queue client shares (brokers, keepalive).
+  std::map<std::string, std::uint32_t> topics;  // name -> partitions (0: not partitioned).
+  std::map<std::string, pulsar::SubscriptionType> subscriptions;  // For the checker.
+};
+
+struct QueueClientSpec {
+  std::uint32_t node = 0;
+  QueueClientConfig config;
+};
+
 struct Expectation {
   std::string anomaly;
   bool present = false;
@@ -63,6 +81,8 @@ struct ScenarioConfig {
   std::vector<ClientSpec> clients;
   BookKeeperSystemConfig bookkeeper;
   std::vector<WriterSpec> writers;
+  PulsarSystemConfig pulsar;
+  std::vector<QueueClientSpec> queue_clients;  // One per client node.
   std::vector<sim::Fault> faults;
   bool has_swarm = false;
   sim::SwarmConfig swarm;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/assert.h"
 #include "workloads/load_sections.h"
 
 namespace streamlab::workloads {
@@ -116,11 +117,28 @@ const std::vector<std::string>& known_anomalies(SystemKind system) {
                                                    "not-recovered"};
   static const std::vector<std::string> ledger = {"lost-write", "duplicate", "unexpected",
                                                   "split-brain"};
-  return system == SystemKind::counter ? counter : ledger;
+  // workloads/queue_checker.h defines each.
+  static const std::vector<std::string> queue = {
+      "lost-write",        "duplicate",         "duplicate-delivery", "unseen",
+      "poll-skip",         "nonmonotonic-poll", "nonmonotonic-send",  "inconsistent-offsets",
+      "unexpected",        "split-brain"};
+  switch (system) {
+    case SystemKind::counter: return counter;
+    case SystemKind::bookkeeper: return ledger;
+    case SystemKind::pulsar: return queue;
+  }
+  SL_ASSERT_MSG(false, "unknown system kind");
+  return counter;
 }
 
 const char* checker_name(SystemKind system) {
-  return system == SystemKind::counter ? "counter" : "ledger";
+  switch (system) {
+    case SystemKind::counter: return "counter";
+    case SystemKind::bookkeeper: return "ledger";
+    case SystemKind::pulsar: return "queue";
+  }
+  SL_ASSERT_MSG(false, "unknown system kind");
+  return "";
 }
 
 Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name) {
@@ -160,13 +178,20 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
       load_bookkeeper(in.system().bookkeeper(), sp.nested("bookkeeper", in.system().bookkeeper()),
                       ctx, &out);
     }
+  } else if (in.system().has_pulsar()) {
+    out.system = SystemKind::pulsar;
+    if (!ctx.failed()) {
+      load_pulsar(in.system().pulsar(), sp.nested("pulsar", in.system().pulsar()), ctx, &out);
+    }
   } else {
-    ctx.error(root.at("system"), "missing 'system { counter { ... } }' or 'system { bookkeeper { ... } }'");
+    ctx.error(root.at("system"), "missing 'system { counter { ... } }', "
+                                 "'system { bookkeeper { ... } }' or 'system { pulsar { ... } }'");
   }
   if (!ctx.failed()) {
     const Place wp = root.nested("workload", in.workload());
     load_clients(in.workload(), wp, ctx, &out);
     load_writers(in.workload(), wp, ctx, &out);
+    load_queue_clients(in.workload(), wp, ctx, &out);
     load_faults(in, root, ctx, &out);
   }
   if (in.has_swarm() && !ctx.failed()) {

@@ -15,6 +15,9 @@
 #include "workloads/counter_client.h"
 #include "workloads/ledger_checker.h"
 #include "workloads/ledger_writer.h"
+#include "broker/pulsar/broker.h"
+#include "workloads/queue_checker.h"
+#include "workloads/queue_client.h"
 
 namespace streamlab::workloads {
 
@@ -68,10 +71,8 @@ CheckResult run_counter(const ScenarioConfig& config, sim::World& world,
   return check_counter(input);
 }
 
-CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
-                           const std::function<void()>& run) {
-  const BookKeeperSystemConfig& bk = config.bookkeeper;
-  LedgerHistory history([&world] { return world.kernel().now(); });
+// The storage nodes both storage-backed systems share.
+void install_storage(const BookKeeperSystemConfig& bk, sim::World& world) {
   const storage::MetadataStoreConfig store_config = bk.store;
   world.set_factory(bk.metadata, [store_config](Runtime& rt) {
     return std::make_unique<storage::MetadataStore>(rt, store_config);
@@ -82,6 +83,13 @@ CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
       return std::make_unique<storage::Bookie>(rt, bookie_config);
     });
   }
+}
+
+CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
+                           const std::function<void()>& run) {
+  const BookKeeperSystemConfig& bk = config.bookkeeper;
+  LedgerHistory history([&world] { return world.kernel().now(); });
+  install_storage(bk, world);
   for (const WriterSpec& writer : config.writers) {
     const LedgerWriterConfig writer_config = writer.config;
     world.set_factory(writer.node, [writer_config, &history](Runtime& rt) {
@@ -99,6 +107,37 @@ CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
   input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
   input.duration_ns = config.duration_ns;
   return check_ledgers(input);
+}
+
+CheckResult run_pulsar(const ScenarioConfig& config, sim::World& world,
+                       const std::function<void()>& run) {
+  const BookKeeperSystemConfig& bk = config.bookkeeper;
+  install_storage(bk, world);
+  const pulsar::BrokerConfig broker_config = config.pulsar.broker;
+  for (const std::uint32_t b : config.pulsar.brokers) {
+    world.set_factory(b, [broker_config](Runtime& rt) {
+      return std::make_unique<pulsar::Broker>(rt, broker_config);
+    });
+  }
+  QueueHistory history([&world] { return world.kernel().now(); });
+  for (const QueueClientSpec& spec : config.queue_clients) {
+    const QueueClientConfig client_config = spec.config;
+    world.set_factory(spec.node, [client_config, &history](Runtime& rt) {
+      return std::make_unique<QueueClient>(rt, client_config, history);
+    });
+  }
+  run();
+  QueueCheckInput input;
+  input.history = &history.ops();
+  input.metadata_log = world.disk(bk.metadata).view(storage::kMetadataLogFile);
+  for (const std::uint32_t b : bk.bookies) {
+    input.journals[config.topology.nodes[b].name] = world.disk(b).view(storage::kJournalFile);
+  }
+  input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
+  input.duration_ns = config.duration_ns;
+  input.topics = config.pulsar.topics;
+  input.subscriptions = config.pulsar.subscriptions;
+  return check_queue(input);
 }
 
 }  // namespace
@@ -132,6 +171,9 @@ RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) 
       break;
     case SystemKind::bookkeeper:
       result.check = run_bookkeeper(config, world, run);
+      break;
+    case SystemKind::pulsar:
+      result.check = run_pulsar(config, world, run);
       break;
   }
   result.check.metrics["faults_injected"] = static_cast<double>(

@@ -16,6 +16,8 @@ constexpr std::uint64_t kGoldenTraceHash = 0x2102f44259cb8affULL;
 // ledger-fencing.safe.textproto, seed 1: the storage layer (metadata store, bookies,
 // ledger clients with a handover and a fencing recovery) under the same guard.
 constexpr std::uint64_t kGoldenLedgerTraceHash = 0x0c948a6121e94bf8ULL;
+// zombie-broker-gc-pause.safe, seed 1: brokers, clients, cursors and deduplication.
+constexpr std::uint64_t kGoldenBrokerTraceHash = 0xb8ff7a677f539e67ULL;
 
 ScenarioConfig basic() {
   const auto r = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/counter-basic.textproto");
@@ -55,6 +57,16 @@ TEST(Determinism, GoldenLedgerTraceHashAcrossBuilds) {
   ASSERT_TRUE(r.ok()) << r.error();
   const RunResult a = run(r.value(), 1);
   EXPECT_EQ(a.trace_hash, kGoldenLedgerTraceHash) << std::hex << a.trace_hash;
+  const RunResult b = run(r.value(), 1);
+  EXPECT_EQ(a.check.metrics, b.check.metrics);
+}
+
+TEST(Determinism, GoldenBrokerTraceHashAcrossBuilds) {
+  const auto r =
+      load_scenario(std::string(STREAMLAB_SCENARIOS) + "/zombie-broker-gc-pause.safe.textproto");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const RunResult a = run(r.value(), 1);
+  EXPECT_EQ(a.trace_hash, kGoldenBrokerTraceHash) << std::hex << a.trace_hash;
   const RunResult b = run(r.value(), 1);
   EXPECT_EQ(a.check.metrics, b.check.metrics);
 }

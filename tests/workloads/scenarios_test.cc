@@ -101,6 +101,32 @@ TEST(Scenarios, ZoneLossBestEffortPlacementPair) {
   expect_pair("zone-loss-best-effort-placement", "lost-write");
 }
 
+// Broker pairs: the unsafe config shows the anomaly; the safe one meets its
+// expectations, which allow what at-least-once delivery documents (redeliveries).
+void expect_broker_pair(const std::string& name, const std::string& anomaly) {
+  const ScenarioConfig unsafe = load(name + ".unsafe.textproto");
+  const ScenarioConfig safe = load(name + ".safe.textproto");
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const RunResult u = run(unsafe, seed);
+    EXPECT_TRUE(u.expectations_met) << name << " unsafe seed " << seed;
+    EXPECT_GT(u.check.anomalies.count(anomaly), 0u) << name << " unsafe seed " << seed;
+    const RunResult s = run(safe, seed);
+    EXPECT_TRUE(s.expectations_met) << name << " safe seed " << seed << ": "
+                                    << (s.failed_expectations.empty() ? "" : s.failed_expectations.front());
+    EXPECT_EQ(s.check.anomalies.count("lost-write") + s.check.anomalies.count("duplicate") +
+                  s.check.anomalies.count("split-brain"),
+              0u)
+        << name << " safe seed " << seed;
+  }
+}
+
+TEST(Scenarios, ZombieBrokerGcPausePair) { expect_broker_pair("zombie-broker-gc-pause", "split-brain"); }
+TEST(Scenarios, DedupRetryAfterFailoverPair) {
+  expect_broker_pair("dedup-retry-after-failover", "duplicate");
+}
+TEST(Scenarios, AckHolesCrashPair) { expect_broker_pair("ack-holes-crash", "duplicate-delivery"); }
+TEST(Scenarios, BrokerFailoverPair) { expect_broker_pair("broker-failover", "duplicate"); }
+
 TEST(Scenarios, LedgerSwarmOfFiftySeedsFindsNothingInTheSafeConfig) {
   const ScenarioConfig config = load("ledger-swarm.safe.textproto");
   double faults = 0;

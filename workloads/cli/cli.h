@@ -52,5 +52,7 @@ bool write_file(const std::string& path, const std::string& contents, std::strin
 int cmd_run(int argc, char** argv);
 int cmd_explore(int argc, char** argv);
 int cmd_list(int argc, char** argv);
+// `streamlab cluster up|down|status`: a local real-mode cluster (cmd_cluster.cc).
+int cmd_cluster(int argc, char** argv);
 
 }  // namespace streamlab::cli

@@ -1,4 +1,5 @@
-// streamlab: run, explore and list scenarios of the deterministic streaming workbench.
+// streamlab: run, explore and list scenarios of the deterministic streaming workbench, and
+// run a scenario's nodes for real as a local cluster.
 
 #include <cstdio>
 #include <cstring>
@@ -18,6 +19,8 @@ commands:
   explore FILE --seeds A..B [--jobs J] [--shard I/N] [--json OUT]
                         run many seeds in parallel; list the seeds that fail
   list                  list the scenarios shipped in workloads/scenarios/
+  cluster up FILE [--dir DIR] [--clients N] | down DIR | status DIR
+                        run a pulsar scenario's nodes for real as local processes
 
 `streamlab COMMAND --help` describes a command.
 exit codes: 0 expectations met, 1 an expectation failed, 2 bad input or usage,
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
   if (command == "run") return cmd_run(argc - 2, argv + 2);
   if (command == "explore") return cmd_explore(argc - 2, argv + 2);
   if (command == "list") return cmd_list(argc - 2, argv + 2);
+  if (command == "cluster") return cmd_cluster(argc - 2, argv + 2);
   std::fprintf(stderr, "streamlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return kExitBadInput;
 }

@@ -1,0 +1,135 @@
+#pragma once
+
+// The queue checker's view of storage at the end of a run: every topic partition's log as
+// its readers find it, rebuilt from the metadata store's log and the bookies' journals.
+//
+// A partition's log is every ledger ever listed under /topics/<partition>/ledgers over the
+// metadata log's whole history (a ledger trimmed from the list later still counts: its
+// entries were consumed, and the journals keep them), in ordinal order (REFERENCE.md
+// "Managed ledger": ordinals increase along the log). Each ledger is read with the last
+// LedgerMetadata put for /ledgers/<id>, even if the key was removed later, as a reader
+// finds it (workloads/ledger_view.h). Each entry is one producer's batch (EntryData);
+// message i of the batch sits at (ledger, entry, batch index i). Cursor ledgers are listed
+// in no topic's list, so they are never read.
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace streamlab::workloads {
+
+inline constexpr std::uint32_t kNoIndex = UINT32_MAX;
+
+// Dense ids for names (producers, brokers, partitions, subscriptions), in first-seen order.
+class NameTable {
+ public:
+  std::uint32_t intern(std::string_view name);
+  std::optional<std::uint32_t> find(std::string_view name) const;
+  const std::string& name(std::uint32_t id) const { return names_.at(id); }
+  std::size_t size() const { return names_.size(); }
+
+ private:
+  std::map<std::string, std::uint32_t, std::less<>> ids_;
+  std::vector<std::string> names_;
+};
+
+// A message's identity: the producer's (name, number) within one partition.
+struct MessageKey {
+  std::uint32_t partition = 0;
+  std::uint32_t producer = 0;
+  std::uint64_t seq = 0;
+  auto operator<=>(const MessageKey&) const = default;
+};
+
+// Dense ids for message identities, in first-seen order. The hash map serves look-ups
+// only; nothing iterates it, so its order never reaches a report.
+class MessageTable {
+ public:
+  std::uint32_t intern(const MessageKey& key);
+  const MessageKey& key(std::uint32_t id) const { return keys_[id]; }
+  std::size_t size() const { return keys_.size(); }
+
+ private:
+  struct Hash {
+    std::size_t operator()(const MessageKey& k) const {
+      std::uint64_t h = k.seq * 0x9e3779b97f4a7c15ull;
+      h ^= (static_cast<std::uint64_t>(k.partition) << 32 | k.producer) + 0x7f4a7c15ull +
+           (h << 6) + (h >> 2);
+      return static_cast<std::size_t>(h);
+    }
+  };
+  std::unordered_map<MessageKey, std::uint32_t, Hash> ids_;
+  std::vector<MessageKey> keys_;
+};
+
+// One message of a partition's log.
+struct LogMessage {
+  std::uint32_t message = 0;  // MessageTable id.
+  std::uint32_t ledger = 0;   // Index into PartitionLog::ledgers.
+  std::int64_t entry = 0;
+  std::int32_t batch_index = 0;
+};
+
+struct LogLedger {
+  std::uint64_t id = 0;
+  std::uint64_t ordinal = 0;
+  std::int64_t end = -1;  // The last readable entry.
+  // entry_first[e]: index in PartitionLog::messages of entry e's first message; one more
+  // element than entries, so entry e holds [entry_first[e], entry_first[e + 1]).
+  std::vector<std::uint32_t> entry_first;
+};
+
+struct PartitionLog {
+  std::vector<LogLedger> ledgers;     // In ordinal order.
+  std::vector<LogMessage> messages;   // In log order: the index is the log position.
+  std::map<std::uint64_t, std::uint32_t> ledger_index;  // Ledger id -> index in ledgers.
+
+  // The log index of (ledger, entry, batch_index), kNoIndex when the log has no message
+  // there.
+  std::uint32_t at(std::uint64_t ledger, std::int64_t entry, std::int32_t batch_index) const;
+  // The log indexes of the entry's messages: [first, last); empty when none.
+  std::pair<std::uint32_t, std::uint32_t> entry_range(std::uint64_t ledger,
+                                                      std::int64_t entry) const;
+  std::optional<std::uint64_t> ordinal_of(std::uint64_t ledger) const;
+};
+
+// An entry a reader finds but cannot read as a batch.
+struct BadEntry {
+  std::uint32_t partition = 0;
+  std::uint64_t ledger = 0;
+  std::int64_t entry = 0;
+  const char* why = "";
+};
+
+struct QueueLog {
+  std::vector<PartitionLog> partitions;  // Indexed by partition id (NameTable).
+  std::vector<BadEntry> bad_entries;
+  std::uint64_t entries = 0;  // Readable entries (held by a bookie), batches or not.
+  std::uint64_t messages = 0;
+};
+
+// How a stored message names itself: the producer name and number the history uses
+// (queue_checker.h, QueueIdentity): sequence_id true takes them as stored.
+struct StoredIdentity {
+  std::string_view producer;
+  std::uint64_t seq = 0;
+};
+inline constexpr std::size_t kPayloadNumberBytes = 8;
+StoredIdentity stored_identity(const std::string& producer_name, const std::string& payload,
+                               std::uint64_t sequence_id, bool by_sequence_id);
+
+// Reads every topic's log. Partition names and producers met in the logs are interned
+// into `partitions` and `producers`, message identities into `messages`.
+QueueLog read_queue_log(std::span<const std::uint8_t> metadata_log,
+                        const std::map<std::string, std::span<const std::uint8_t>>& journals,
+                        bool by_sequence_id, NameTable& partitions, NameTable& producers,
+                        MessageTable& messages);
+
+}  // namespace streamlab::workloads
