@@ -280,7 +280,8 @@ Topic& Broker::load(const std::string& topic) {
   return *slot;
 }
 
-void Broker::topic_closed(const std::string& topic, bool fenced) {
+// By value: the caller's copy of the name dies with the topic.
+void Broker::topic_closed(std::string topic, bool fenced) {
   for (auto it = producers_.begin(); it != producers_.end();) {
     it = it->second == topic ? producers_.erase(it) : std::next(it);
   }

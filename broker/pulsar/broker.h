@@ -59,7 +59,7 @@ class Broker final : public Node {
   // another broker has it.
   void acquire(const std::string& topic, Acquired done);
   Topic& load(const std::string& topic);
-  void topic_closed(const std::string& topic, bool fenced);
+  void topic_closed(std::string topic, bool fenced);
   void release(const std::string& topic);
   void keepalive();
   void reject(NodeId from, const std::string& why);

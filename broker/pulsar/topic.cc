@@ -371,8 +371,8 @@ void Topic::maybe_finish_close() {
     return;
   }
   close_reported_ = true;
-  const bool fenced = fenced_;
-  timers_.after(0, [this, fenced] { on_closed_(fenced); });
+  // The callback destroys this topic: it runs from a copy, which outlives the topic.
+  timers_.after(0, [on_closed = on_closed_, fenced = fenced_] { on_closed(fenced); });
 }
 
 // Ledgers every cursor passed go (the deduplication cursor holds back what the next
