@@ -8,9 +8,6 @@
 
 namespace streamlab::workloads {
 
-namespace {
-
-// Resolves a node that must exist and must not already run something.
 bool claim_node(const std::string& name, const char* field, const char* role, int line,
                 LoadContext& ctx, ScenarioConfig* out, std::uint32_t* id) {
   const auto it = ctx.node_ids.find(name);
@@ -27,8 +24,6 @@ bool claim_node(const std::string& name, const char* field, const char* role, in
   *id = it->second;
   return true;
 }
-
-}  // namespace
 
 void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, LoadContext& ctx,
                      ScenarioConfig* out) {

@@ -24,24 +24,6 @@ constexpr std::uint32_t kPulsarWriteQuorum = 2;
 constexpr std::int64_t kMaxMessageBytes = 5 << 20;
 constexpr char kQueueClientRole[] = "queue-client";
 
-// Resolves a node that must exist and must not already run something.
-bool claim_node(const std::string& name, const char* field, const char* role, int line,
-                LoadContext& ctx, ScenarioConfig* out, std::uint32_t* id) {
-  const auto it = ctx.node_ids.find(name);
-  if (it == ctx.node_ids.end()) {
-    ctx.error(line, std::string(field) + ": no node named \"" + name + "\" in the topology");
-    return false;
-  }
-  sim::NodeSpec& node = out->topology.nodes[it->second];
-  if (!node.role.empty()) {
-    ctx.error(line, std::string(field) + ": node \"" + name + "\" already runs " + node.role);
-    return false;
-  }
-  node.role = role;
-  *id = it->second;
-  return true;
-}
-
 // The storage section with Pulsar's quorum defaults where it leaves them unset (Pulsar
 // sets ensemble and write quorum independently, so "ensemble: 3" alone gives 3/2/2);
 // load_bookkeeper applies BookKeeper's rules to the rest, and its ack quorum default,

@@ -9,6 +9,11 @@
 
 namespace streamlab::workloads {
 
+// Resolves a node that must exist and must not already run something, and gives it the
+// role; false (with an error naming the field) otherwise.
+bool claim_node(const std::string& name, const char* field, const char* role, int line,
+                LoadContext& ctx, ScenarioConfig* out, std::uint32_t* id);
+
 void load_topology(const scenario::Topology& in, const Place& place, LoadContext& ctx,
                    sim::Topology* out);
 void load_faults(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
