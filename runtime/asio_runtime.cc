@@ -200,6 +200,9 @@ class AsioRuntime::Impl {
   std::map<TimerId, std::unique_ptr<Timer>> timers_;
   // Indexed by peer; null while there is no connection (never opened, or broken).
   std::vector<std::shared_ptr<Outgoing>> outgoing_;
+  // Broken, and the node not told yet: sends are dropped (runtime.h), as TCP carries
+  // nothing after a loss on the connection that lost it.
+  std::vector<bool> break_untold_;
   std::uint64_t next_incoming_id_ = 0;
   std::map<std::uint64_t, std::shared_ptr<Incoming>> incoming_;
 };
@@ -214,7 +217,8 @@ AsioRuntime::Impl::Impl(asio::io_context& io, AsioRuntimeConfig config, int list
       files_(config_.data_dir),
       // Nodes given the same seed still draw different streams.
       rng_state_(config_.seed ^ (0xd1b54a32d192ed03ULL * (std::uint64_t{config_.self} + 1))),
-      outgoing_(config_.peers.size()) {
+      outgoing_(config_.peers.size()),
+      break_untold_(config_.peers.size(), false) {
   SL_ASSERT_MSG(config_.self < config_.peers.size(), "self is not in the peer table");
   for (std::size_t a = 0; a < config_.peers.size(); ++a) {
     for (std::size_t b = a + 1; b < config_.peers.size(); ++b) {
@@ -379,6 +383,7 @@ void AsioRuntime::Impl::close_incoming(std::uint64_t id) {
 void AsioRuntime::Impl::send(NodeId to, std::span<const std::uint8_t> bytes) {
   SL_ASSERT_MSG(to < node_count(), "send to an unknown node");
   SL_ASSERT_MSG(bytes.size() <= kAsioMaxFrameBytes, "message larger than a frame");
+  if (break_untold_[to]) return;
   if (!outgoing_[to]) open_outgoing(to);
   std::vector<std::uint8_t> frame(kFrameHeaderBytes + bytes.size());
   put_u32(frame.data(), static_cast<std::uint32_t>(bytes.size()));
@@ -463,7 +468,11 @@ void AsioRuntime::Impl::break_outgoing(NodeId to) {
   outgoing_[to] = nullptr;
   error_code ignored;
   out->socket.close(ignored);
-  post([this, to] { node_->on_connection_broken(to); });
+  break_untold_[to] = true;
+  post([this, to] {
+    break_untold_[to] = false;
+    node_->on_connection_broken(to);
+  });
 }
 
 // Closing the peer's connections to us makes its sends fail (its probe read sees the

@@ -6,12 +6,13 @@
 //
 // Connections, as in the simulator, are one per ordered pair of nodes: a node sends over
 // the TCP connection it opened to the peer and receives on the connections peers opened to
-// it. An outgoing connection is opened on the first send after start or after a break;
-// it begins with a hello carrying the sender's NodeId, then carries frames
-// (u32 little-endian length, then that many bytes; at most kAsioMaxFrameBytes).
+// it. An outgoing connection is opened on the first send after start or after the node
+// was told of a break (sends in between are dropped, runtime.h); it begins with a hello
+// carrying the sender's NodeId, then carries frames (u32 little-endian length, then that
+// many bytes; at most kAsioMaxFrameBytes).
 // A connect error, write error, EOF or reset, or more than kAsioMaxQueuedBytes waiting to
 // be written breaks the connection: its queue is dropped and the node gets
-// on_connection_broken(peer) once; the next send reconnects. There is no connect retry:
+// on_connection_broken(peer) once; the next send after that reconnects. There is no connect retry:
 // a peer that is not listening is a broken connection, which the node handles like any
 // other. Incoming connections that misbehave (bad hello, oversized frame) are closed; the
 // node never hears of an incoming close, because the sender learns of breaks, not the

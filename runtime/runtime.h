@@ -9,8 +9,11 @@
 // - Callbacks (timers, disk completions, messages) run one at a time on the node's single
 //   thread; never from inside the call that scheduled them.
 // - send() delivers in order on the connection to that peer until the connection breaks;
-//   after a break the sender gets on_connection_broken(peer) once, and the next send opens a
-//   new connection. Messages sent before the break may or may not have arrived.
+//   after a break the sender gets on_connection_broken(peer) once, and the first send after
+//   that opens a new connection. Messages sent before the break may or may not have
+//   arrived; messages sent after it but before the notification are dropped, so the peer
+//   never receives a later message of a stream that lost an earlier one without the
+//   sender having been told in between.
 // - A disk write is visible to reads once its completion has run, and survives a crash only
 //   after an fsync of that file has completed afterwards.
 // - now() is monotonic per node and counts nanoseconds on that node's own clock.

@@ -103,7 +103,15 @@ void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::ui
   ++stats_.messages_sent;
   stats_.bytes_sent += bytes.size();
   bytes_sent_by_[from] += bytes.size();
-  channels_[pair(from, to)].connected = true;
+  Channel& channel = channels_[pair(from, to)];
+  // As with TCP, a broken connection carries nothing more: a send before the sender has
+  // heard of the break is lost too, so a message lost mid-stream is never followed by a
+  // later one the receiver takes as the same ordered stream.
+  if (channel.notify_pending) {
+    ++stats_.messages_dropped;
+    return;
+  }
+  channel.connected = true;
   if (blocked(from, to) || down_[to]) {
     ++stats_.messages_dropped;
     break_channel(from, to, /*notify_sender=*/true);
@@ -119,7 +127,6 @@ void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::ui
   const std::int64_t ingress_done =
       std::max(arrival, nic_in_free_ns_[to] + serialization_ns(to, bytes.size()));
   nic_in_free_ns_[to] = ingress_done;
-  Channel& channel = channels_[pair(from, to)];
   const std::int64_t ready = std::max(cpu_ready_ns(to, ingress_done, bytes.size()),
                                       channel.last_delivery_ns);
   channel.last_delivery_ns = ready;

@@ -8,7 +8,9 @@
 //   receiver's CPU service time on the earliest free core.
 // - A message that meets a partition (at send or at arrival) is dropped and breaks its
 //   connection: every later message already in flight on it is dropped too, and the
-//   sender learns of the break `break_detection_ns` later. The next send reconnects.
+//   sender learns of the break `break_detection_ns` later. Sends before then are dropped
+//   as well (TCP's rule: nothing after a loss arrives on the same connection); the first
+//   send after the sender was told reconnects.
 // - A connection reset breaks both directions and tells both ends. A crash breaks every
 //   connection of the crashed node; its peers learn of it.
 // - Partitions may be symmetric or one-way, between any sets of nodes. Clogs add delay to

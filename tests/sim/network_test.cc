@@ -163,6 +163,25 @@ TEST_F(NetworkTest, SenderLearnsOncePerBreak) {
   EXPECT_EQ(net().bytes_sent_by(0), 3u);
 }
 
+// TCP's rule: once a message is lost, nothing later arrives on that connection. A send
+// after the break but before the sender is told is dropped even with the partition gone,
+// so the receiver never sees "a" lost and "c" arrive as one ordered stream.
+TEST_F(NetworkTest, NothingAfterALossArrivesUntilTheSenderIsTold) {
+  const FaultHandle handle = net().partition({0}, {1}, /*one_way=*/true);
+  send(0, 1, "a");
+  net().remove(handle);
+  run_for(10 * kMs);
+  send(0, 1, "c");  // The partition is gone, the break is not told yet: dropped.
+  run_for(kBreakDetection);
+  EXPECT_EQ(broken(0, 1), std::vector<std::int64_t>{kBreakDetection});
+  send(0, 1, "d");  // Told: reconnects.
+  run_for(kSec);
+  ASSERT_EQ(log_.of(1, "msg").size(), 1u);
+  EXPECT_EQ(log_.of(1, "msg")[0].what, "msg 0 d");
+  EXPECT_EQ(net().stats().messages_dropped, 2u);
+  EXPECT_EQ(broken(0, 1).size(), 1u);
+}
+
 TEST_F(NetworkTest, TrafficFlowsAgainAfterRemove) {
   const FaultHandle handle = net().partition({0}, {1}, /*one_way=*/false);
   send(0, 1, "lost");

@@ -381,6 +381,8 @@ TEST_F(BookieTest, FenceSurvivesRestart) {
   EXPECT_EQ(add_now(7, 0, "before"), BK_OK);
   EXPECT_EQ(read_now(7, -1, /*fence=*/true).status(), BK_OK);
   world_->crash(kBookie);
+  // The client hears that its connection broke (50 ms later) before it can reconnect.
+  run_for(60 * kMs);
   world_->restart(kBookie);
   // Until the journal is replayed, everything is refused.
   add(7, 1, 0, "during recovery");
