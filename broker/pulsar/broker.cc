@@ -377,6 +377,11 @@ void Broker::on_connection_broken(NodeId peer) {
   for (auto it = consumers_.begin(); it != consumers_.end();) {
     it = it->first.node == peer ? consumers_.erase(it) : std::next(it);
   }
+  // The client's own connection to us may look healthy (a sender learns of breaks), and
+  // an idle consumer sends nothing that would show it was dropped: it would wait for
+  // deliveries forever. Breaking both directions tells it, as a closed TCP connection
+  // would, and it subscribes again.
+  rt_.disconnect(peer);
 }
 
 }  // namespace streamlab::pulsar
