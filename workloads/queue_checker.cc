@@ -56,8 +56,10 @@ CheckResult QueueJudge::run() {
 
 // A producer learns a message's partition only when the message is acknowledged (the
 // client routes it), so invokes, failures and unknown outcomes carry partition 0: they
-// take the partition of the message's acknowledgement, if it has one. (Message numbers
-// are per producer, so (topic, producer, number) names one message.)
+// take the partition of the message's acknowledgement, if it has one, or else the
+// partition whose log holds the message (a send that timed out or was still pending may
+// well be stored). (Message numbers are per producer, so (topic, producer, number) names
+// one message.)
 void QueueJudge::read_history() {
   std::map<std::tuple<std::string_view, std::string_view, std::uint64_t>, std::uint32_t> routed;
   for (const QueueOp& op : *in_.history) {
@@ -72,13 +74,16 @@ void QueueJudge::read_history() {
     last_ns_ = std::max(last_ns_, original.time_ns);
     QueueOp routed_op;
     const QueueOp* current = &original;
-    if (original.kind == QueueOpKind::send && original.type != OpType::ok && !routed.empty()) {
+    if (original.kind == QueueOpKind::send && original.type != OpType::ok) {
       const auto it = routed.find(std::make_tuple(std::string_view(original.topic),
                                                   std::string_view(original.producer),
                                                   original.seq));
-      if (it != routed.end()) {
+      const std::optional<std::uint32_t> partition =
+          it != routed.end() ? std::optional<std::uint32_t>(it->second)
+                             : stored_partition(original);
+      if (partition && *partition != original.partition) {
         routed_op = original;
-        routed_op.partition = it->second;
+        routed_op.partition = *partition;
         current = &routed_op;
       }
     }
@@ -108,6 +113,24 @@ void QueueJudge::grow_partitions() {
   claims_.resize(n);
   ordinal_acks_.resize(n);
   topic_of_.resize(n, kNoIndex);
+}
+
+// The partition of op's topic whose log holds op's message, if one does.
+std::optional<std::uint32_t> QueueJudge::stored_partition(const QueueOp& op) const {
+  const std::optional<std::uint32_t> producer = producers_.find(op.producer);
+  if (!producer) return std::nullopt;
+  const auto configured = in_.topics.find(op.topic);
+  if (configured != in_.topics.end() && configured->second == 0) return std::nullopt;
+  // A topic not configured has as many partitions as the log met in a row.
+  const bool known = configured != in_.topics.end();
+  const std::uint32_t count = known ? configured->second : kMaxPartitions;
+  for (std::uint32_t p = 0; p < count; ++p) {
+    const std::optional<std::uint32_t> stored =
+        partitions_.find(pulsar::partition_name(op.topic, p));
+    if (!stored && !known) return std::nullopt;
+    if (stored && messages_.find(MessageKey{*stored, *producer, op.seq})) return p;
+  }
+  return std::nullopt;
 }
 
 std::string QueueJudge::stored_name(const std::string& topic, std::uint32_t partition) const {

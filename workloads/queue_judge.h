@@ -88,6 +88,7 @@ class QueueJudge {
   void grow_partitions();
   // The name a configured topic's partition is stored under.
   std::string stored_name(const std::string& topic, std::uint32_t partition) const;
+  std::optional<std::uint32_t> stored_partition(const QueueOp& op) const;
   std::uint32_t partition_of(const QueueOp& op);
   std::uint32_t subscription_of(const QueueOp& op);
   std::uint32_t message_of(const QueueOp& op, std::uint32_t partition);

@@ -37,6 +37,12 @@ std::uint32_t MessageTable::intern(const MessageKey& key) {
   return it->second;
 }
 
+std::optional<std::uint32_t> MessageTable::find(const MessageKey& key) const {
+  const auto it = ids_.find(key);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::pair<std::uint32_t, std::uint32_t> PartitionLog::entry_range(std::uint64_t ledger,
                                                                   std::int64_t entry) const {
   const auto l = ledger_index.find(ledger);

@@ -53,6 +53,7 @@ struct MessageKey {
 class MessageTable {
  public:
   std::uint32_t intern(const MessageKey& key);
+  std::optional<std::uint32_t> find(const MessageKey& key) const;
   const MessageKey& key(std::uint32_t id) const { return keys_[id]; }
   std::size_t size() const { return keys_.size(); }
 
