@@ -752,5 +752,30 @@ TEST(QueueChecker, PartitionsAreSeparateLogs) {
   EXPECT_EQ(r.metrics.at("redeliveries"), 0);
 }
 
+// A send that timed out (or was never answered) learns no partition, yet the broker may
+// have stored it: the partition whose log holds it is the one it was sent to, so it is
+// neither unexpected there nor anything at partition 0.
+TEST(QueueChecker, UnacknowledgedSendStoredInAnotherPartitionIsNotUnexpected) {
+  QueueRun run;
+  run.topics["orders"] = 3;
+  run.create(1);
+  run.create(2);
+  run.list("orders-partition-0", {1});
+  run.list("orders-partition-2", {2});
+  run.publish(0, "p1", {1}, 1, 0, "broker-1", 0);
+  run.invoke(10 * kMs, "p1", 2);
+  run.store(2, 0, "p1", {2});
+  run.fail(20 * kMs, "p1", 2, OpType::info);
+  run.invoke(30 * kMs, "p1", 3);  // Still pending at the end, and stored too.
+  run.store(2, 1, "p1", {3});
+
+  const CheckResult r = run.check();
+  EXPECT_EQ(count(r, "unexpected"), 0u) << anomalies_of(r);
+  EXPECT_EQ(count(r, "lost-write"), 0u) << anomalies_of(r);
+  EXPECT_EQ(r.metrics.at("log_messages"), 3);
+  EXPECT_EQ(r.metrics.at("ops_info"), 1);
+  EXPECT_EQ(r.metrics.at("ops_pending"), 1);
+}
+
 }  // namespace
 }  // namespace streamlab::workloads
