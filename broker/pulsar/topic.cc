@@ -289,6 +289,18 @@ void Topic::subscribe(ClientRef consumer, const Subscribe& request,
       done(e != NO_ERROR ? e : TOPIC_NOT_OWNED);
       return;
     }
+    // The same client subscribing again to this subscription under the same consumer name
+    // replaces its earlier attempt, as a producer does: the client gave that one up (its close may have been
+    // lost with the connection), and an exclusive subscription would refuse the new one
+    // for as long as the old one held it.
+    std::vector<ClientRef> replaced;
+    for (const auto& [ref, subscription] : consumers_) {
+      if (ref.node == consumer.node && ref != consumer && subscription == name &&
+          consumer_names_[ref] == consumer_names_[consumer]) {
+        replaced.push_back(ref);
+      }
+    }
+    for (const ClientRef& ref : replaced) remove_consumer(ref);
     Subscription& sub = *subscriptions_.at(name);
     const ServerError added = sub.add_consumer(consumer, consumer_names_[consumer]);
     if (added == NO_ERROR) consumers_[consumer] = name;

@@ -316,6 +316,44 @@ TEST_F(BrokerTest, IndividualAcksSurviveAFailoverAndOnlyUnackedEntriesComeBack) 
   }
 }
 
+// The client gave its first attempt up (its close was lost with the connection): the
+// same consumer name from the same client takes the exclusive subscription over instead
+// of meeting CONSUMER_BUSY forever, and gets what the first attempt had not acked.
+TEST_F(BrokerTest, AClientSubscribingAgainUnderItsNameReplacesItsEarlierAttempt) {
+  create_producer(kBrokerA, "t", 1, "p", 1);
+  run_for(300 * kMs);
+  for (std::uint64_t s = 0; s < 3; ++s) publish(kBrokerA, 1, "p", s);
+  run_for(300 * kMs);
+  subscribe(kBrokerA, "t", "s", 7, 2, 100);
+  run_for(300 * kMs);
+  ASSERT_EQ(of(PulsarMessage::kDelivery).size(), 3u);
+  subscribe(kBrokerA, "t", "s", 8, 3, 100);
+  run_for(300 * kMs);
+  EXPECT_TRUE(of(PulsarMessage::kError).empty());
+  ASSERT_EQ(of(PulsarMessage::kSubscribeSuccess).size(), 2u);
+  const auto deliveries = of(PulsarMessage::kDelivery);
+  ASSERT_EQ(deliveries.size(), 6u);
+  for (std::size_t i = 3; i < deliveries.size(); ++i) {
+    EXPECT_EQ(deliveries[i].message.delivery().consumer_id(), 8u);
+  }
+}
+
+// A broker that finds its connection to a client broken drops the client's consumers;
+// the client must hear of it even when its own connection looks fine, or an idle
+// consumer would wait for deliveries forever.
+TEST_F(BrokerTest, ABrokenConnectionToAClientIsBrokenBothWays) {
+  subscribe(kBrokerA, "t", "s", 7, 1, 100);
+  run_for(300 * kMs);
+  ASSERT_EQ(of(PulsarMessage::kSubscribeSuccess).size(), 1u);
+  const int broken_before = client().broken;
+  // Only broker -> client is cut; the broker meets it with its next ping.
+  const sim::FaultHandle cut = world_->network().partition({kBrokerA}, {kClient}, true);
+  run_for(config_.keepalive_ns + 100 * kMs);
+  world_->network().remove(cut);
+  run_for(kSec);
+  EXPECT_EQ(client().broken, broken_before + 1);
+}
+
 TEST_F(BrokerTest, AMalformedMessageGetsAnErrorAndTheBrokerServesOn) {
   client().raw(kBrokerA, {0x82, 0x04, 0xff, 0xff, 0xff});  // A PulsarMessage tag, then junk.
   client().raw(kBrokerA, {0x0a, 0x05, 0x01});               // A truncated StorageMessage.
