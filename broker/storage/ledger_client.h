@@ -146,7 +146,7 @@ class LedgerClient {
   };
 
   enum class RecoveryStep : std::uint8_t {
-    metadata, marking, fencing, reading, rewriting, replacing, closing
+    metadata, marking, fencing, reading, rewriting, closing
   };
 
   struct Recovery {
@@ -154,7 +154,9 @@ class LedgerClient {
     std::uint64_t ledger_id = 0;
     bool recover = true;  // false: a plain open that only reads the LAC.
     RecoveryStep step = RecoveryStep::metadata;
-    LedgerMetadata metadata;  // As stored: rewrites go to its last ensemble.
+    // As marked IN_RECOVERY, plus the rewrites' ensemble changes (published with the
+    // close): rewrites go to its last ensemble.
+    LedgerMetadata metadata;
     // As fenced: reads follow where the old writer wrote, whatever recovery replaced since.
     LedgerMetadata read_metadata;
     std::int64_t version = 0;

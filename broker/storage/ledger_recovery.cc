@@ -277,9 +277,12 @@ void LedgerClient::recovery_timed_out(std::uint64_t recovery_id) {
 }
 
 // A bookie of the rewrite's write set failed: replace it as a writer would, by an
-// ensemble change of the IN_RECOVERY metadata from this entry on (compare-and-set), and
-// rewrite the entry there. Reads keep the metadata as fenced: the replacement never held
-// the old writer's entries, and its "no such entry" must not help call one absent.
+// ensemble change from this entry on, and rewrite the entry there. The change stays in
+// this recovery until the close writes it with the CLOSED state (BookKeeper: "recovery
+// uses immutable metadata"). Published now, it would outlive a recovery that fails later:
+// the next recovery would read the entries after it from the replacement, which holds
+// only what this one rewrote, and call the old writer's acknowledged entries absent.
+// Reads keep the metadata as fenced for the same reason.
 void LedgerClient::recovery_replace(Recovery& r, std::uint32_t position) {
   const int last = r.metadata.fragments_size() - 1;
   if (fragment_of(r.metadata, r.entry) != last || ++r.attempts > kMaxRecoveryAttempts) {
@@ -294,35 +297,18 @@ void LedgerClient::recovery_replace(Recovery& r, std::uint32_t position) {
     finish_recovery(r, LedgerError::recovery_failed, -1);
     return;
   }
-  LedgerMetadata proposed = r.metadata;
-  Fragment* fragment = proposed.mutable_fragments(last);
+  Fragment* fragment = r.metadata.mutable_fragments(last);
   if (fragment->first_entry() != r.entry) {
-    fragment = proposed.add_fragments();
+    fragment = r.metadata.add_fragments();
     fragment->set_first_entry(r.entry);
   }
   fragment->clear_bookies();
   for (const std::string& b : *replaced) fragment->add_bookies(b);
-  r.step = RecoveryStep::replacing;
-  if (r.timer != 0) {
-    rt_.cancel(r.timer);
-    r.timer = 0;
-  }
-  const std::uint64_t id = r.id;
-  metadata_.set(ledger_key(r.ledger_id), serialize(proposed), r.version,
-                [this, id, proposed](const MetaResult& m) {
-                  Recovery* r = find_recovery(id);
-                  if (r == nullptr) return;
-                  if (m.status != META_OK) {
-                    finish_recovery(*r, LedgerError::recovery_failed, -1);
-                    return;
-                  }
-                  r->metadata = proposed;
-                  r->version = m.version;
-                  recovery_rewrite(*r);
-                });
+  recovery_rewrite(r);
 }
 
-// The ledger is CLOSED by compare-and-set at the last recovered entry.
+// The ledger is CLOSED by compare-and-set at the last recovered entry, with the ensemble
+// changes the rewrites made.
 void LedgerClient::recovery_close(Recovery& r, std::int64_t last_entry) {
   r.step = RecoveryStep::closing;
   if (r.timer != 0) {

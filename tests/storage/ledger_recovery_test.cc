@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -266,6 +267,67 @@ TEST(LedgerClientTest, RecoveryReplacesABookieLostWhileRewriting) {
     }
     EXPECT_EQ(copies, 2) << "entry " << e;
   }
+}
+
+// A recovery that replaces bookies and then dies must leave the ledger as it fenced it:
+// had it published its ensemble change, the next recovery would read the entries after
+// it from the replacements, which hold only what the first one rewrote, and cut entries
+// the old writer had acknowledged (the broker swarm found this).
+TEST(LedgerClientTest, ARecoveryThatDiesLeavesItsEnsembleChangesUnpublished) {
+  Cluster c(spec({0, 0, 0, 0, 0}, 3));
+  c.config(1).placement.policy = PlacementPolicy::random;
+  c.start();
+  const std::uint64_t id = c.create(0, options(3, 3, 2));
+  ASSERT_NE(id, 0u);
+  // Faster than a round trip: every add carries LAC -1, so recovery rewrites them all.
+  c.writer(0).append(id, 30, 10 * kUs);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 30; }, kSec));
+  ASSERT_EQ(c.log(0).max_acked(), 29);
+  c.world().crash(c.writer_id(0));
+  const std::vector<std::string> ensemble = ensemble_of(*c.metadata(id), 0);
+  std::vector<NodeId> spares;
+  for (const NodeId b : c.bookies()) {
+    if (std::find(ensemble.begin(), ensemble.end(), "n" + std::to_string(b)) == ensemble.end()) {
+      spares.push_back(b);
+    }
+  }
+  ASSERT_EQ(spares.size(), 2u);
+
+  c.writer(1).open(id, true);
+  const NodeId lost_a = c.node(ensemble[0]);
+  const NodeId lost_b = c.node(ensemble[1]);
+  ASSERT_TRUE(c.run_until([&] {
+    return c.journal(lost_a).fenced.contains(id) && c.journal(lost_b).fenced.contains(id);
+  }, kSec));
+  // Fenced: now the rewrites to two of the three bookies fail, and both are replaced.
+  const auto cut =
+      c.world().network().partition({c.writer_id(1)}, {lost_a, lost_b}, /*one_way=*/true);
+  // Dies as soon as both replacements hold a rewritten entry, before the last one.
+  std::int64_t rewritten = -1;
+  ASSERT_TRUE(c.run_until([&] {
+    bool both = true;
+    for (const NodeId b : spares) {
+      bool holds = false;
+      for (const auto& [key, entry] : c.journal(b).entries) {
+        if (key.first != id) continue;
+        holds = true;
+        rewritten = std::max(rewritten, key.second);
+      }
+      both = both && holds;
+    }
+    return both;
+  }, 2 * kSec));
+  ASSERT_LT(rewritten, 29);  // Entries after it were never rewritten.
+  c.world().crash(c.writer_id(1));
+  c.world().network().remove(cut);
+  const auto left = c.metadata(id);
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(left->state(), IN_RECOVERY);
+  EXPECT_EQ(left->fragments_size(), 1);
+
+  const DoneEvent recovered = c.open(2, id, true);
+  ASSERT_EQ(recovered.error, LedgerError::ok) << to_string(recovered.error);
+  EXPECT_EQ(recovered.value, 29);
 }
 
 // An entry beyond the LAC that reached a single bookie is recovered: one positive reply
