@@ -24,6 +24,7 @@ struct QueueClient::ProducerRun {
   QueueProducerConfig config;
   client::Producer* producer = nullptr;
   std::int64_t started_ns = 0;
+  std::int64_t due_ns = 0;  // When the current tick was due (catch_up_late_ticks).
   std::uint64_t next_number = 0;
   std::string payload;
   std::vector<double> zipf_cdf;  // Cumulative weights of keys 0..n-1.
@@ -69,6 +70,7 @@ void QueueClient::start_producer(std::size_t index) {
   SL_ASSERT_MSG(!run->config.producer.name.empty(), "queue client: a producer needs a name");
   SL_ASSERT(run->config.size_min >= kQueuePayloadHeader && run->config.size_min <= run->config.size_max);
   run->started_ns = rt_.now();
+  run->due_ns = run->started_ns;
   run->payload.assign(run->config.size_max, 'x');
   if (run->config.keys == KeyDistribution::zipf) {
     double total = 0;
@@ -117,6 +119,14 @@ std::int64_t QueueClient::gap_ns(ProducerRun& run) {
   return std::max<std::int64_t>(1, std::llround(gap)) + extra;
 }
 
+std::int64_t QueueClient::next_tick_delay_ns(ProducerRun& run) {
+  const std::int64_t gap = gap_ns(run);
+  if (!run.config.catch_up_late_ticks) return gap;
+  const std::int64_t now = rt_.now();
+  run.due_ns = std::max(run.due_ns + gap, now - kQueueMaxCatchUpNs);
+  return std::max<std::int64_t>(0, run.due_ns - now);
+}
+
 std::string QueueClient::pick_key(ProducerRun& run) {
   switch (run.config.keys) {
     case KeyDistribution::none:
@@ -138,11 +148,12 @@ void QueueClient::tick(std::size_t index) {
   const QueueProducerConfig& c = run.config;
   if (rt_.now() - run.started_ns >= c.stop_ns - c.start_ns) return;
   if (c.max_messages != 0 && run.next_number >= c.max_messages) return;
-  timers_.after(gap_ns(run), [this, index] { tick(index); });
+  timers_.after(next_tick_delay_ns(run), [this, index] { tick(index); });
   if (c.arrival == ProducerArrival::burst &&
       (rt_.now() - run.started_ns) % (c.burst_on_ns + c.burst_off_ns) >= c.burst_on_ns) {
     return;
   }
+  if (c.block_if_queue_full && run.producer->pending() >= c.producer.max_pending_messages) return;
   const std::uint64_t number = run.next_number++;
   const std::size_t size =
       c.size_min == c.size_max

@@ -4,7 +4,8 @@
 // through the client library, recording every send, delivery and acknowledgement in the
 // history. Producers are open loop at a constant, Poisson, ramping or bursting rate, with
 // message sizes uniform in a range and keys none, uniform or zipf-distributed; a send
-// that the pending queue refuses is recorded as failed. Consumers take one message at a
+// that the pending queue refuses is recorded as failed, unless the producer blocks when
+// its queue is full (then that tick sends nothing). Consumers take one message at a
 // time, spend the processing time on it, then ack it (or, at the configured odds, nack
 // it, or hold it for the slow time first, which leaves ack holes).
 //
@@ -26,6 +27,7 @@
 namespace streamlab::workloads {
 
 inline constexpr std::size_t kQueuePayloadHeader = 8;
+inline constexpr std::int64_t kQueueMaxCatchUpNs = 100'000'000;
 
 enum class ProducerArrival : std::uint8_t { constant, poisson, ramp, burst };
 enum class KeyDistribution : std::uint8_t { none, uniform, zipf };
@@ -46,6 +48,18 @@ struct QueueProducerConfig {
   std::int64_t start_ns = 0;
   std::int64_t stop_ns = INT64_MAX;
   std::uint64_t max_messages = 0;  // 0: no limit.
+  // Pulsar's blockIfQueueFull: while the producer holds max_pending_messages unacknowledged
+  // messages, a tick sends nothing (no number is used, nothing is recorded), as an
+  // application blocked in send() would, and the next tick tries again. Off: such a send
+  // is made and fails with queue_full.
+  bool block_if_queue_full = false;
+  // Real mode: timers fire late by the OS's wake-up latency, and gaps counted from each late
+  // tick lower the rate (2000/s gave about 1600/s on loopback). On, a tick is due one gap
+  // after the previous one was due, so late ticks are made up at once, but at most
+  // kQueueMaxCatchUpNs of them: after a longer stall the older missed ticks are dropped
+  // rather than sent as one long burst. Off, as in the simulator, whose timers fire on
+  // time, gaps count from each tick.
+  bool catch_up_late_ticks = false;
   client::ProducerConfig producer;  // Its name is the producer's identity; required.
 };
 
@@ -82,6 +96,7 @@ class QueueClient final : public Node {
   void start_producer(std::size_t index);
   void tick(std::size_t index);
   std::int64_t gap_ns(ProducerRun& run);
+  std::int64_t next_tick_delay_ns(ProducerRun& run);
   std::string pick_key(ProducerRun& run);
   void sent(std::size_t index, const client::SendResult& result);
   void start_consumer(std::size_t index);
