@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace streamlab::workloads {
@@ -38,6 +39,9 @@ class HistoryOf {
     ops_.push_back(std::move(op));
   }
   const std::vector<T>& ops() const { return ops_; }
+  // Hands over the ops recorded so far and forgets them, for a process that streams its
+  // history to a file rather than keeping all of it in memory.
+  std::vector<T> take() { return std::exchange(ops_, {}); }
 
  private:
   std::function<std::int64_t()> clock_;

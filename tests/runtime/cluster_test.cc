@@ -3,14 +3,13 @@
 // a shipped pulsar scenario and stopping them again.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "tests/runtime/asio_test_process.h"
+#include "tests/runtime/cluster_commands.h"
 #include "workloads/cluster/cluster.h"
 #include "workloads/cluster/processes.h"
 
@@ -20,37 +19,16 @@ namespace {
 using cluster::Cluster;
 using cluster::ClusterNode;
 using cluster::NodeRole;
+using test_util::ClusterGuard;
+using test_util::contains;
+using test_util::node;
+using test_util::Outcome;
+using test_util::scenario;
+using test_util::streamlab;
 using test_util::TempDir;
 
 constexpr char kPulsarScenario[] = "broker-failover.safe.textproto";
 constexpr std::size_t kServers = 6;  // meta, bookie-1..3, broker-a, broker-b.
-
-struct Outcome {
-  int exit_code;
-  std::string out;  // stdout and stderr.
-};
-
-Outcome run(const std::string& binary, const std::string& args) {
-  const std::string command = binary + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-Outcome streamlab(const std::string& args) { return run(STREAMLAB_BIN, args); }
-Outcome node(const std::string& args) { return run(STREAMLAB_NODE_BIN, args); }
-
-std::string scenario(const std::string& name) {
-  return std::string(STREAMLAB_SCENARIOS) + "/" + name;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 Cluster sample_cluster(const std::string& dir) {
   Cluster c;
@@ -63,16 +41,6 @@ Cluster sample_cluster(const std::string& dir) {
              {"client-1", NodeRole::client, 4004, 0}};
   return c;
 }
-
-// Stops whatever a test left running, even when it fails half-way.
-class ClusterGuard {
- public:
-  explicit ClusterGuard(std::string dir) : dir_(std::move(dir)) {}
-  ~ClusterGuard() { streamlab("cluster down " + dir_); }
-
- private:
-  std::string dir_;
-};
 
 TEST(ClusterFile, RoundTripsAndBuildsTheSamePeerTableForEveryNode) {
   TempDir dir;

@@ -28,6 +28,9 @@ enum ExitCode : int {
 struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> flags;  // "--seed" -> "7"; valueless flags -> "".
+  // Every value of each flag that takes one, in order, for flags given more than once
+  // ("--allow a --allow b"); `flags` keeps the last.
+  std::map<std::string, std::vector<std::string>> all_values;
   bool help = false;
 };
 
@@ -52,7 +55,13 @@ bool write_file(const std::string& path, const std::string& contents, std::strin
 int cmd_run(int argc, char** argv);
 int cmd_explore(int argc, char** argv);
 int cmd_list(int argc, char** argv);
-// `streamlab cluster up|down|status`: a local real-mode cluster (cmd_cluster.cc).
+// `streamlab cluster up|down|status|check`: a local real-mode cluster (cmd_cluster.cc).
 int cmd_cluster(int argc, char** argv);
+// `streamlab cluster check` (cmd_cluster_check.cc).
+int cluster_check(int argc, char** argv);
+// `streamlab produce` and `streamlab consume`: client processes of a local cluster
+// (cmd_produce.cc, cmd_consume.cc).
+int cmd_produce(int argc, char** argv);
+int cmd_consume(int argc, char** argv);
 
 }  // namespace streamlab::cli

@@ -42,6 +42,7 @@ std::optional<Args> parse_args(int argc, char** argv, const std::vector<std::str
         value = argv[++i];
       }
       args.flags[arg] = value;
+      args.all_values[arg].push_back(value);
     } else if (has(without_value, arg) && !has_inline_value) {
       args.flags[arg] = "";
     } else {

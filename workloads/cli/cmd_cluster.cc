@@ -2,6 +2,7 @@
 // streamlab-node process per metadata store, bookie and broker of a pulsar scenario, over
 // TCP on 127.0.0.1. The cluster directory holds the cluster file every process reads
 // (workloads/cluster/cluster.h), each node's files in DIR/NAME and its log in DIR/NAME.log.
+// `cluster check` lives in cmd_cluster_check.cc.
 
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -35,7 +36,7 @@ constexpr auto kStartTimeout = std::chrono::seconds(10);
 constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 
-constexpr const char* kClusterUsage = R"(usage: streamlab cluster up|down|status ...
+constexpr const char* kClusterUsage = R"(usage: streamlab cluster up|down|status|check ...
 
 Runs a pulsar scenario's metadata store, bookies and brokers for real: one streamlab-node
 process each, over TCP on 127.0.0.1, with real files and fsync.
@@ -43,6 +44,9 @@ process each, over TCP on 127.0.0.1, with real files and fsync.
   up SCENARIO [--dir DIR] [--clients N]   start a cluster, leave it running
   down DIR                                stop it
   status DIR                              list its nodes and whether they are alive
+  check DIR HISTORY... [--json OUT] [--allow ANOMALY]...
+                                          judge a run from the client processes'
+                                          histories (`streamlab produce`, `consume`)
 
 `streamlab cluster SUBCOMMAND --help` describes a subcommand.
 )";
@@ -338,7 +342,7 @@ int cluster_status(int argc, char** argv) {
 }  // namespace
 
 int cmd_cluster(int argc, char** argv) {
-  if (argc < 1) return usage_error("cluster", "expected up, down or status", kClusterUsage);
+  if (argc < 1) return usage_error("cluster", "expected up, down, status or check", kClusterUsage);
   const std::string sub = argv[0];
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::fputs(kClusterUsage, stdout);
@@ -347,6 +351,7 @@ int cmd_cluster(int argc, char** argv) {
   if (sub == "up") return cluster_up(argc - 1, argv + 1);
   if (sub == "down") return cluster_down(argc - 1, argv + 1);
   if (sub == "status") return cluster_status(argc - 1, argv + 1);
+  if (sub == "check") return cluster_check(argc - 1, argv + 1);
   return usage_error("cluster", "unknown subcommand \"" + sub + "\"", kClusterUsage);
 }
 

@@ -1,5 +1,5 @@
 // streamlab: run, explore and list scenarios of the deterministic streaming workbench, and
-// run a scenario's nodes for real as a local cluster.
+// run a scenario's nodes for real as a local cluster, with client processes and a check.
 
 #include <cstdio>
 #include <cstring>
@@ -21,6 +21,12 @@ commands:
   list                  list the scenarios shipped in workloads/scenarios/
   cluster up FILE [--dir DIR] [--clients N] | down DIR | status DIR
                         run a pulsar scenario's nodes for real as local processes
+  cluster check DIR HISTORY... [--json OUT] [--allow ANOMALY]...
+                        judge a real run with the simulator's queue checker
+  produce DIR --topic T [--count N] [--rate R] [--size BYTES] [--as SLOT] ...
+                        send messages to a local cluster as a client process
+  consume DIR --topic T --subscription S [--type TYPE] [--count N] [--as SLOT] ...
+                        receive and acknowledge messages of a local cluster
 
 `streamlab COMMAND --help` describes a command.
 exit codes: 0 expectations met, 1 an expectation failed, 2 bad input or usage,
@@ -41,6 +47,8 @@ int main(int argc, char** argv) {
   if (command == "explore") return cmd_explore(argc - 2, argv + 2);
   if (command == "list") return cmd_list(argc - 2, argv + 2);
   if (command == "cluster") return cmd_cluster(argc - 2, argv + 2);
+  if (command == "produce") return cmd_produce(argc - 2, argv + 2);
+  if (command == "consume") return cmd_consume(argc - 2, argv + 2);
   std::fprintf(stderr, "streamlab: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return kExitBadInput;
 }
