@@ -127,6 +127,30 @@ TEST(Scenarios, DedupRetryAfterFailoverPair) {
 TEST(Scenarios, AckHolesCrashPair) { expect_broker_pair("ack-holes-crash", "duplicate-delivery"); }
 TEST(Scenarios, BrokerFailoverPair) { expect_broker_pair("broker-failover", "duplicate"); }
 
+TEST(Scenarios, BrokerSwarmOfTwentySeedsFindsNothingInTheSafeConfig) {
+  const ScenarioConfig config = load("broker-swarm.safe.textproto");
+  double faults = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const RunResult r = run(config, seed);
+    EXPECT_TRUE(r.expectations_met) << "seed " << seed << ": " << r.failed_expectations.front();
+    faults += r.check.metrics.at("faults_injected");
+  }
+  // 31 faults a minute for 28 s: about 14 a run.
+  EXPECT_GT(faults / 20, 10);
+}
+
+// The same swarm can fail: without deduplication, what a broker stored but did not get
+// to acknowledge before it crashed or lost its clients is resent and stored again.
+TEST(Scenarios, BrokerSwarmFindsDuplicatesWithoutDeduplication) {
+  ScenarioConfig config = load("broker-swarm.safe.textproto");
+  config.pulsar.broker.dedup = false;
+  int found = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    found += run(config, seed).check.anomalies.count("duplicate") > 0;
+  }
+  EXPECT_GE(found, 5) << "resends after crashes and resets should store messages twice";
+}
+
 TEST(Scenarios, LedgerSwarmOfFiftySeedsFindsNothingInTheSafeConfig) {
   const ScenarioConfig config = load("ledger-swarm.safe.textproto");
   double faults = 0;
