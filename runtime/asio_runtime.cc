@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -516,6 +517,12 @@ void AsioRuntime::cancel(TimerId id) { impl_->cancel(id); }
 void AsioRuntime::send(NodeId to, std::span<const std::uint8_t> bytes) { impl_->send(to, bytes); }
 void AsioRuntime::disconnect(NodeId peer) { impl_->disconnect(peer); }
 std::uint64_t AsioRuntime::random() { return impl_->random(); }
+
+void AsioRuntime::note(std::string_view what) {
+  std::printf("[%.6f s] %s: %.*s\n", static_cast<double>(now()) / 1e9,
+              std::string(node_name(self())).c_str(), static_cast<int>(what.size()), what.data());
+  std::fflush(stdout);
+}
 
 // Disk calls run synchronously on the node's thread (it is a single-threaded actor and
 // would wait for them anyway); only the completion is deferred, as the contract requires.

@@ -113,6 +113,8 @@ class AsioRuntime final : public Runtime {
                  ReadCallback done) override;
   void disk_truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done) override;
   std::uint64_t random() override;
+  // Printed to stdout (a cluster node's log file): "[12.345678 s] broker-a: took topic t".
+  void note(std::string_view what) override;
 
  private:
   class Impl;

@@ -80,6 +80,12 @@ class Runtime {
 
   // This node's own stream of the run's seeded randomness.
   virtual std::uint64_t random() = 0;
+
+  // A state change worth a line in the event log, in the node's own words ("took topic t",
+  // "session expired", "ledger 7 recovered, closed at entry 41"). Observation only: the
+  // simulator puts it in its event log when one is kept (never in the trace hash), a real
+  // node prints it to its log with its clock's time.
+  virtual void note(std::string_view what) = 0;
 };
 
 // A node is a single-threaded actor. It is constructed with its Runtime; a crash destroys

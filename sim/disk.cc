@@ -52,6 +52,7 @@ std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns) {
     ops_.emplace_back();
   }
   ops_[index] = std::move(op);
+  ops_[index].issued_ns = kernel_.now();
   service_ns *= faults_.slowdown_factor;
   const std::int64_t start = std::max(kernel_.now(), busy_until_ns_);
   busy_until_ns_ = start + service_ns;
@@ -136,6 +137,7 @@ void SimDisk::complete(std::uint32_t op_index) {
       finish_read(op);
       break;
   }
+  if (sink_ != nullptr) trace_completion(op);
   // The slot is released before the callback runs: the callback may issue operations.
   const IoStatus status = op.status;
   if (op.kind == OpKind::read) {
@@ -148,6 +150,25 @@ void SimDisk::complete(std::uint32_t op_index) {
     release(op_index);
     done(status);
   }
+}
+
+void SimDisk::trace_completion(const PendingOp& op) const {
+  TraceKind kind = TraceKind::disk_write;
+  std::uint64_t bytes = op.bytes.size();
+  switch (op.kind) {
+    case OpKind::write: break;
+    case OpKind::fsync: kind = TraceKind::disk_fsync; break;
+    case OpKind::read: kind = TraceKind::disk_read; break;
+    case OpKind::truncate:
+      kind = TraceKind::disk_truncate;
+      bytes = op.offset;
+      break;
+  }
+  sink_->record(TraceEvent(kernel_.now(), node_, kind)
+                    .since(op.issued_ns)
+                    .with_bytes(bytes)
+                    .with_status(op.status)
+                    .with_detail(op.file));
 }
 
 void SimDisk::apply_write(PendingOp& op) {
@@ -253,6 +274,7 @@ void SimDisk::write_back() {
 
 void SimDisk::crash(bool torn) {
   write_back();
+  const std::uint64_t lost_before = stats_.bytes_lost_in_crashes;
   for (std::size_t i = undo_.size(); i-- > 0;) {
     const Undo& undo = undo_[i];
     auto& data = file_of(files_, undo.file);
@@ -272,12 +294,24 @@ void SimDisk::crash(bool torn) {
   queued_size_.clear();
   ++generation_;
   busy_until_ns_ = kernel_.now();
+  if (sink_ != nullptr && stats_.bytes_lost_in_crashes > lost_before) {
+    sink_->record(TraceEvent(kernel_.now(), node_, TraceKind::disk_lost)
+                      .with_bytes(stats_.bytes_lost_in_crashes - lost_before)
+                      .with_detail("unsynced writes reverted"));
+  }
 }
 
 void SimDisk::wipe() {
   SL_ASSERT_MSG(undo_.empty() && ops_.empty(), "wipe a disk only after its node crashed");
-  for (const auto& [name, data] : files_) stats_.bytes_lost_in_crashes += data.size();
+  std::uint64_t lost = 0;
+  for (const auto& [name, data] : files_) lost += data.size();
+  stats_.bytes_lost_in_crashes += lost;
   files_.clear();
+  if (sink_ != nullptr && lost > 0) {
+    sink_->record(TraceEvent(kernel_.now(), node_, TraceKind::disk_lost)
+                      .with_bytes(lost)
+                      .with_detail("disk destroyed"));
+  }
   used_bytes_ = 0;
 }
 

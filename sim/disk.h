@@ -27,6 +27,7 @@
 #include "sim/kernel.h"
 #include "sim/rng.h"
 #include "sim/topology.h"
+#include "sim/trace.h"
 
 namespace streamlab::sim {
 
@@ -65,6 +66,8 @@ class SimDisk {
   // The disk is destroyed (a fire, a lost instance): every file is gone. Call after crash().
   void wipe();
 
+  // Completed operations and crash losses go to `sink` (null: nowhere).
+  void set_trace_sink(TraceSink* sink) { sink_ = sink; }
   DiskFaults& faults() { return faults_; }
   const DiskStats& stats() const { return stats_; }
   std::uint64_t used_bytes() const { return used_bytes_; }
@@ -83,6 +86,7 @@ class SimDisk {
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
     IoStatus status = IoStatus::ok;
+    std::int64_t issued_ns = 0;
     std::vector<std::uint8_t> bytes;
     IoCallback io_done;
     ReadCallback read_done;
@@ -107,6 +111,7 @@ class SimDisk {
   void apply_write(PendingOp& op);
   void apply_truncate(PendingOp& op);
   void finish_read(PendingOp& op);
+  void trace_completion(const PendingOp& op) const;
   static void revert(std::vector<std::uint8_t>& data, const Undo& undo,
                      std::uint64_t keep_prefix);
   std::int64_t transfer_ns(std::uint64_t bytes, std::int64_t bytes_per_s) const;
@@ -129,6 +134,7 @@ class SimDisk {
   // Each file's size once every queued operation is done: a read queued behind a write
   // is charged for the bytes it will find.
   std::map<std::string, std::uint64_t, std::less<>> queued_size_;
+  TraceSink* sink_ = nullptr;
 };
 
 }  // namespace streamlab::sim

@@ -166,6 +166,7 @@ void FaultInjector::inject(std::size_t index) {
   const Fault& fault = faults_[index];
   Network& network = world_.network();
   log_.push_back({world_.kernel().now(), false, describe(fault)});
+  trace_last();
   switch (fault.kind) {
     case FaultKind::partition:
       handles_[index].push_back(network.partition(fault.nodes, other_side(fault.nodes, fault.peers), fault.one_way));
@@ -231,6 +232,7 @@ void FaultInjector::lift(std::size_t index) {
   const Fault& fault = faults_[index];
   Network& network = world_.network();
   log_.push_back({world_.kernel().now(), true, describe(fault)});
+  trace_last();
   switch (fault.kind) {
     case FaultKind::partition:
     case FaultKind::clog:
@@ -266,6 +268,7 @@ void FaultInjector::lift(std::size_t index) {
 
 void FaultInjector::heal_everything() {
   log_.push_back({world_.kernel().now(), true, "heal everything (liveness phase)"});
+  trace_last();
   world_.network().heal_all();
   handles_.clear();
   active_.clear();
@@ -273,6 +276,12 @@ void FaultInjector::heal_everything() {
     world_.disk(n).faults() = DiskFaults{};
     world_.restart(n);
   }
+}
+
+void FaultInjector::trace_last() const {
+  const FaultLogEntry& entry = log_.back();
+  const std::string words = (entry.lifted ? "lift " : "inject ") + entry.text;
+  world_.trace(TraceEvent(entry.time_ns, kNoPeer, TraceKind::fault).with_detail(words));
 }
 
 }  // namespace streamlab::sim

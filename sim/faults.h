@@ -85,6 +85,8 @@ class FaultInjector {
   void inject(std::size_t index);
   void lift(std::size_t index);
   void heal_everything();
+  // The newest log entry, to the world's trace sink.
+  void trace_last() const;
   // `peers` if any, else every node not in `nodes`.
   std::vector<std::uint32_t> other_side(const std::vector<std::uint32_t>& nodes,
                                         const std::vector<std::uint32_t>& peers) const;

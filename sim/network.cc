@@ -107,13 +107,21 @@ void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::ui
   // As with TCP, a broken connection carries nothing more: a send before the sender has
   // heard of the break is lost too, so a message lost mid-stream is never followed by a
   // later one the receiver takes as the same ordered stream.
+  if (sink_ != nullptr) {
+    sink_->record(TraceEvent(kernel_.now(), from, TraceKind::send)
+                      .with_peer(to)
+                      .with_bytes(bytes.size())
+                      .with_payload(bytes));
+  }
   if (channel.notify_pending) {
     ++stats_.messages_dropped;
+    trace_drop(from, to, bytes, "connection broken, sender not told yet");
     return;
   }
   channel.connected = true;
   if (blocked(from, to) || down_[to]) {
     ++stats_.messages_dropped;
+    trace_drop(from, to, bytes, down_[to] ? "peer down" : "partitioned");
     break_channel(from, to, /*notify_sender=*/true);
     return;
   }
@@ -132,22 +140,42 @@ void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::ui
   channel.last_delivery_ns = ready;
   const std::uint32_t epoch = channel.epoch;
   const std::uint32_t buffer = acquire_buffer(bytes);
-  kernel_.schedule_at(ready, to, EventKind::message,
-                      [this, from, to, epoch, buffer] { arrive(from, to, epoch, buffer); });
+  kernel_.schedule_at(ready, to, EventKind::message, [this, from, to, epoch, buffer, now] {
+    arrive(from, to, epoch, buffer, now);
+  });
 }
 
 void Network::arrive(std::uint32_t from, std::uint32_t to, std::uint32_t epoch,
-                     std::uint32_t buffer) {
+                     std::uint32_t buffer, std::int64_t sent_ns) {
   if (channels_[pair(from, to)].epoch != epoch) {
     ++stats_.messages_dropped;
+    trace_drop(from, to, buffers_[buffer], "connection broke in flight");
   } else if (blocked(from, to)) {
     ++stats_.messages_dropped;
+    trace_drop(from, to, buffers_[buffer], "partitioned in flight");
     break_channel(from, to, /*notify_sender=*/true);
   } else {
     ++stats_.messages_delivered;
+    if (sink_ != nullptr) {
+      sink_->record(TraceEvent(kernel_.now(), to, TraceKind::deliver)
+                        .with_peer(from)
+                        .since(sent_ns)
+                        .with_bytes(buffers_[buffer].size())
+                        .with_payload(buffers_[buffer]));
+    }
     host_.deliver(from, to, buffers_[buffer]);
   }
   free_buffers_.push_back(buffer);
+}
+
+void Network::trace_drop(std::uint32_t from, std::uint32_t to,
+                         std::span<const std::uint8_t> bytes, std::string_view why) {
+  if (sink_ == nullptr) return;
+  sink_->record(TraceEvent(kernel_.now(), from, TraceKind::drop)
+                    .with_peer(to)
+                    .with_bytes(bytes.size())
+                    .with_detail(why)
+                    .with_payload(bytes));
 }
 
 void Network::break_channel(std::uint32_t from, std::uint32_t to, bool notify_sender) {
@@ -160,6 +188,10 @@ void Network::break_channel(std::uint32_t from, std::uint32_t to, bool notify_se
   kernel_.schedule_after(topology_.break_detection_ns, from, EventKind::connection_broken,
                          [this, from, to] {
                            channels_[pair(from, to)].notify_pending = false;
+                           if (sink_ != nullptr) {
+                             sink_->record(
+                                 TraceEvent(kernel_.now(), from, TraceKind::broken).with_peer(to));
+                           }
                            host_.connection_broken(from, to);
                          });
 }

@@ -27,6 +27,7 @@
 #include "sim/kernel.h"
 #include "sim/rng.h"
 #include "sim/topology.h"
+#include "sim/trace.h"
 
 namespace streamlab::sim {
 
@@ -74,6 +75,8 @@ class Network {
   // Base latency of the pair plus clogs and spikes, without jitter.
   std::int64_t base_latency_ns(std::uint32_t from, std::uint32_t to) const;
   const NetworkStats& stats() const { return stats_; }
+  // Sends, deliveries, drops and break notices go to `sink` (null: nowhere).
+  void set_trace_sink(TraceSink* sink) { sink_ = sink; }
   // Bytes sent by each node since the start, for the GUI's link intensities.
   std::uint64_t bytes_sent_by(std::uint32_t node) const { return bytes_sent_by_[node]; }
 
@@ -99,7 +102,10 @@ class Network {
   std::int64_t jitter_ns(std::int64_t base_ns);
   std::int64_t serialization_ns(std::uint32_t node, std::uint64_t bytes) const;
   std::int64_t cpu_ready_ns(std::uint32_t node, std::int64_t arrival_ns, std::uint64_t bytes);
-  void arrive(std::uint32_t from, std::uint32_t to, std::uint32_t epoch, std::uint32_t buffer);
+  void arrive(std::uint32_t from, std::uint32_t to, std::uint32_t epoch, std::uint32_t buffer,
+              std::int64_t sent_ns);
+  void trace_drop(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes,
+                  std::string_view why);
   std::uint32_t acquire_buffer(std::span<const std::uint8_t> bytes);
 
   Kernel& kernel_;
@@ -118,6 +124,7 @@ class Network {
   std::vector<std::uint64_t> bytes_sent_by_;
   std::vector<bool> down_;
   std::map<FaultHandle, PairFault> faults_;
+  TraceSink* sink_ = nullptr;
   FaultHandle next_handle_ = 1;
   std::vector<std::vector<std::uint8_t>> buffers_;
   std::vector<std::uint32_t> free_buffers_;

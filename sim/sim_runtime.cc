@@ -83,4 +83,6 @@ void SimRuntime::disk_truncate(std::string_view file, std::uint64_t size_bytes,
   world_.disk(self_).truncate(file, size_bytes, std::move(done));
 }
 
+void SimRuntime::note(std::string_view what) { world_.trace_note(self_, what); }
+
 }  // namespace streamlab::sim

@@ -35,6 +35,7 @@ class SimRuntime final : public Runtime {
                  ReadCallback done) override;
   void disk_truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done) override;
   std::uint64_t random() override { return rng_.next_u64(); }
+  void note(std::string_view what) override;
 
   // Clock faults: the node's clock moves by delta (forward or back; now() stays monotonic
   // by holding still until the clock catches up with what it already reported).

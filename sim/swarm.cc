@@ -61,10 +61,17 @@ void fill_parameters(Fault& fault, const SwarmConfig& config, const Topology& to
       fault.nodes.clear();
       fault.zone = static_cast<std::uint32_t>(rng.uniform_u64(topology.zones.size()));
       break;
-    case FaultKind::connection_reset:
-    case FaultKind::heal_network:
-    case FaultKind::restart:
     case FaultKind::zone_restore:
+      fault.nodes.clear();
+      fault.zone = static_cast<std::uint32_t>(rng.uniform_u64(topology.zones.size()));
+      fault.duration_ns = 0;
+      break;
+    case FaultKind::heal_network:
+      fault.nodes.clear();  // It heals every network fault, of any node.
+      fault.duration_ns = 0;
+      break;
+    case FaultKind::connection_reset:
+    case FaultKind::restart:
       fault.duration_ns = 0;
       break;
     case FaultKind::pause:

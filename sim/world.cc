@@ -1,6 +1,7 @@
 #include "sim/world.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/assert.h"
 
@@ -89,6 +90,9 @@ void World::crash(std::uint32_t node, bool torn, bool wipe) {
   }
   // Order matters: the incarnation bump drops the node's pending timers, deliveries and
   // disk completions before the disk forgets its queue.
+  trace(TraceEvent(kernel_.now(), node, TraceKind::crash)
+            .with_detail(wipe ? (torn ? "torn, disk destroyed" : "disk destroyed")
+                              : (torn ? "torn" : "")));
   kernel_.bump_incarnation(node);
   kernel_.set_down(node, true);
   kernel_.pause_until(node, kernel_.now());
@@ -102,6 +106,7 @@ void World::crash(std::uint32_t node, bool torn, bool wipe) {
 void World::restart(std::uint32_t node) {
   SL_ASSERT(node < nodes_.size());
   if (nodes_[node].state != NodeState::crashed) return;
+  trace(TraceEvent(kernel_.now(), node, TraceKind::restart));
   boot(node);
 }
 
@@ -110,12 +115,30 @@ void World::pause(std::uint32_t node, std::int64_t duration_ns) {
   SL_ASSERT(duration_ns >= 0);
   if (nodes_[node].state != NodeState::up) return;
   // Overlapping pauses extend each other; a shorter one never ends a longer one early.
-  kernel_.pause_until(node, std::max(kernel_.paused_until(node), kernel_.now() + duration_ns));
+  const std::int64_t until = std::max(kernel_.paused_until(node), kernel_.now() + duration_ns);
+  kernel_.pause_until(node, until);
+  if (sink_ != nullptr) {
+    char words[48];
+    std::snprintf(words, sizeof words, "for %.3f ms",
+                  static_cast<double>(until - kernel_.now()) / 1e6);
+    trace(TraceEvent(kernel_.now(), node, TraceKind::pause).with_detail(words));
+  }
 }
 
 void World::jump_clock(std::uint32_t node, std::int64_t delta_ns) {
   SL_ASSERT(node < nodes_.size());
   nodes_[node].runtime->jump_clock(delta_ns);
+  if (sink_ != nullptr) {
+    char words[48];
+    std::snprintf(words, sizeof words, "by %+.3f ms", static_cast<double>(delta_ns) / 1e6);
+    trace(TraceEvent(kernel_.now(), node, TraceKind::clock_jump).with_detail(words));
+  }
+}
+
+void World::set_trace_sink(TraceSink* sink) {
+  sink_ = sink;
+  network_->set_trace_sink(sink);
+  for (NodeSlot& slot : nodes_) slot.disk->set_trace_sink(sink);
 }
 
 void World::deliver(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes) {

@@ -25,6 +25,7 @@
 #include "sim/network.h"
 #include "sim/sim_runtime.h"
 #include "sim/topology.h"
+#include "sim/trace.h"
 
 namespace streamlab::sim {
 
@@ -66,6 +67,17 @@ class World final : public NetworkHost {
   void pause(std::uint32_t node, std::int64_t duration_ns);
   void jump_clock(std::uint32_t node, std::int64_t delta_ns);
 
+  // Every model's events, process events, faults and node notes go to `sink` (null:
+  // nowhere). Set it before start(); the sink must outlive the world's use of it.
+  void set_trace_sink(TraceSink* sink);
+  TraceSink* trace_sink() const { return sink_; }
+  void trace(const TraceEvent& event) {
+    if (sink_ != nullptr) sink_->record(event);
+  }
+  void trace_note(std::uint32_t node, std::string_view what) {
+    trace(TraceEvent(kernel_.now(), node, TraceKind::note).with_detail(what));
+  }
+
   // NetworkHost.
   void deliver(std::uint32_t from, std::uint32_t to,
                std::span<const std::uint8_t> bytes) override;
@@ -87,6 +99,7 @@ class World final : public NetworkHost {
   std::unique_ptr<Network> network_;
   std::vector<NodeSlot> nodes_;
   std::map<std::string, std::uint32_t, std::less<>> ids_;
+  TraceSink* sink_ = nullptr;
 };
 
 }  // namespace streamlab::sim

@@ -251,6 +251,7 @@ void Broker::acquire(const std::string& topic, Acquired done) {
     }
     metadata_.create(key, owner_value(), true, [this, topic, serve, done](const MetaResult& c) {
       if (c.status == storage::META_OK) {
+        rt_.note(topic + ": took ownership");
         serve();
       } else if (c.status == storage::KEY_EXISTS) {
         // Taken meanwhile, by another broker or by a request of ours: ask again.
@@ -282,6 +283,7 @@ Topic& Broker::load(const std::string& topic) {
 
 // By value: the caller's copy of the name dies with the topic.
 void Broker::topic_closed(std::string topic, bool fenced) {
+  rt_.note(topic + (fenced ? ": closed, fenced (another broker has it)" : ": closed"));
   for (auto it = producers_.begin(); it != producers_.end();) {
     it = it->second == topic ? producers_.erase(it) : std::next(it);
   }
@@ -305,6 +307,7 @@ void Broker::release(const std::string& topic) {
 // Giving up ownership (REFERENCE.md): with the session gone, so are the owner keys.
 void Broker::session_event(storage::SessionEvent event) {
   if (event != storage::SessionEvent::expired) return;
+  rt_.note("session expired: gives up every topic");
   for (auto& [name, topic] : topics_) topic->close(false);
 }
 

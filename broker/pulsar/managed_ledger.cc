@@ -78,6 +78,9 @@ void ManagedLedger::recover_last(std::function<void(LedgerError)> done) {
       return;
     }
     ledgers_by_ordinal_[ordinal].entries = last + 1;
+    rt_.note(topic_ + ": recovered the previous owner's ledger " +
+             std::to_string(ledgers_by_ordinal_[ordinal].id) + ", closed at entry " +
+             std::to_string(last));
     start_ledger(done);
   }));
 }
@@ -134,6 +137,9 @@ void ManagedLedger::publish(std::function<void(LedgerError)> done, std::uint64_t
     if (r.status == storage::META_OK) {
       info_version_ = r.version;
       state_ = State::ready;
+      rt_.note(topic_ + ": writes to ledger " +
+               std::to_string(ledgers_by_ordinal_[current_ordinal_].id) + " (ordinal " +
+               std::to_string(current_ordinal_) + ")");
       done(LedgerError::ok);
       flush_queue();
     } else if (r.status == storage::CONNECTION_LOSS) {
@@ -227,6 +233,7 @@ void ManagedLedger::on_add(const storage::AddResult& result) {
 void ManagedLedger::fail(LedgerError error) {
   if (state_ == State::failed) return;
   state_ = State::failed;
+  rt_.note(topic_ + ": managed ledger failed (" + storage::to_string(error) + ")");
   failure_ = error;
   // Queued appends never reached storage, but the topic reports them with the rest.
   std::deque<std::pair<std::string, std::uint64_t>> queued = std::move(queued_);

@@ -168,6 +168,7 @@ void Topic::loaded(ServerError error) {
     return;
   }
   state_ = State::ready;
+  services_.rt.note(name_ + ": loaded, serving");
   std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
   waiters_.clear();
   for (auto& w : waiters) w(NO_ERROR);

@@ -208,6 +208,7 @@ void Bookie::handle_read(NodeId from, const ReadEntry& read) {
   LedgerInfo& ledger = ledgers_[request.ledger];
   switch (ledger.fence) {
     case Fence::none:
+      rt_.note("fences ledger " + std::to_string(request.ledger));
       append_record(request.ledger, -1, -1, {}, true);
       ledger.fence = Fence::open_batch;
       open_.fences.push_back(request.ledger);

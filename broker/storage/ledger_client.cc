@@ -410,6 +410,11 @@ void LedgerClient::reconcile_change(std::uint64_t ledger_id) {
 }
 
 void LedgerClient::finish_ensemble_change(WriteLedger& l, std::int64_t version) {
+  const Fragment& fresh = l.proposed.fragments(l.proposed.fragments_size() - 1);
+  std::string words = "ledger " + std::to_string(l.id) + ": ensemble from entry " +
+                      std::to_string(fresh.first_entry()) + " is";
+  for (const std::string& b : fresh.bookies()) words += " " + b;
+  rt_.note(words);
   l.metadata = l.proposed;
   l.version = version;
   l.ensemble = bookies_of(l.metadata.fragments(l.metadata.fragments_size() - 1));
@@ -441,6 +446,7 @@ void LedgerClient::finish_ensemble_change(WriteLedger& l, std::int64_t version) 
 
 void LedgerClient::fail_ledger(WriteLedger& l, LedgerError error) {
   SL_ASSERT(error != LedgerError::ok);
+  rt_.note("ledger " + std::to_string(l.id) + ": writer gives it up (" + to_string(error) + ")");
   l.state = WriteState::failed;
   l.failure = error;
   for (auto& waiting : l.outstanding) waiting.clear();

@@ -352,6 +352,11 @@ void LedgerClient::recovery_close(Recovery& r, std::int64_t last_entry) {
 }
 
 void LedgerClient::finish_recovery(Recovery& r, LedgerError error, std::int64_t last_entry) {
+  if (r.recover) {
+    rt_.note("ledger " + std::to_string(r.ledger_id) +
+             (error == LedgerError::ok ? ": recovered, closed at entry " + std::to_string(last_entry)
+                                       : std::string(": recovery failed (") + to_string(error) + ")"));
+  }
   if (r.timer != 0) rt_.cancel(r.timer);
   for (auto it = reads_.begin(); it != reads_.end();) {
     it = it->second.recovery_id == r.id ? reads_.erase(it) : std::next(it);

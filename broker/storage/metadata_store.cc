@@ -276,6 +276,8 @@ void MetadataStore::close_session(std::uint64_t session) {
   for (const auto& [key, value] : state_.keys) {
     if (value.ephemeral_owner == session) ephemeral.push_back(key);
   }
+  rt_.note("session " + std::to_string(session) + " closed (expired or by its client), " +
+           std::to_string(ephemeral.size()) + " ephemeral keys removed");
   // The keys go first: a log torn between the records leaves the session open with
   // fewer keys (it then expires again), never keys owned by a closed session.
   for (const std::string& key : ephemeral) remove_key(key);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -308,6 +309,19 @@ TEST(SwarmTest, RateRoughlyMatches) {
     EXPECT_NEAR(partitions, 600, 150) << "seed " << seed;
     EXPECT_NEAR(crashes, 60, 30) << "seed " << seed;
   }
+}
+
+// Zone faults name a zone, not nodes; a zone restore used to restore zone 0 always.
+TEST(SwarmTest, ZoneRestoresDrawTheirZoneAndNetworkHealsNameNoNode) {
+  SwarmConfig config = test_swarm(false);
+  config.rate_per_minute = {{FaultKind::zone_restore, 60}, {FaultKind::heal_network, 60}};
+  std::set<std::uint32_t> zones;
+  for (const Fault& f : draw_swarm(config, swarm_topology(), Rng(3))) {
+    EXPECT_TRUE(f.nodes.empty()) << to_string(f.kind);
+    EXPECT_EQ(f.duration_ns, 0);
+    if (f.kind == FaultKind::zone_restore) zones.insert(f.zone);
+  }
+  EXPECT_EQ(zones.size(), 3u) << "every zone is restored sometimes";
 }
 
 TEST(SwarmTest, NoTargetsOrZeroRateDrawsNothing) {
