@@ -1,5 +1,6 @@
 #include "workloads/ledger_checker.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -62,8 +63,11 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   std::map<Append, AddSummary> adds;
   std::map<std::uint64_t, std::vector<Recovered>> recoveries;
   OpTally tally;
+  OpTimeline timeline;
+  std::int64_t last_ns = 0;
   std::uint64_t recoveries_ok = 0;
   for (const LedgerOp& op : *in.history) {
+    last_ns = std::max(last_ns, op.time_ns);
     if (op.kind == LedgerOpKind::recover) {
       if (op.type == OpType::ok) {
         recoveries[op.ledger_id].push_back(Recovered{op.process, op.time_ns});
@@ -83,7 +87,10 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     s.outcome = op.type;
     s.completed_ns = op.time_ns;
     s.entry_id = op.entry_id;
-    if (op.type == OpType::ok) tally.latency.record(op.time_ns - s.invoked_ns);
+    if (op.type == OpType::ok) {
+      tally.latency.record(op.time_ns - s.invoked_ns);
+      timeline.ok(op.time_ns, op.time_ns - s.invoked_ns);
+    }
   }
 
   const storage::ReplayedLog replayed = storage::replay_metadata_log(in.metadata_log);
@@ -144,6 +151,10 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   }
   for (const auto& [append, at] : places) {
     if (at.size() > 1) {
+      if (const auto a = adds.find(append); a != adds.end()) {
+        const AddSummary& s = a->second;
+        timeline.duplicated_ns.push_back(s.outcome == OpType::ok ? s.completed_ns : s.invoked_ns);
+      }
       result.add("duplicate", describe(in, append) + " is in the logs " +
                                   std::to_string(at.size()) + " times, first at " +
                                   where(at[0].first, at[0].second) + " and at " +
@@ -156,23 +167,25 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
     if (s.outcome != OpType::ok) continue;
     const std::string what = describe(in, append) + " acknowledged at " + format_seconds(s.completed_ns) +
                              " as " + where(s.ledger_id, s.entry_id);
+    const auto lost = [&](const std::string& why) {
+      result.add("lost-write", what + why);
+      timeline.lost_ns.push_back(s.completed_ns);
+    };
     const auto l = ledgers.find(s.ledger_id);
     if (l == ledgers.end()) {
-      result.add("lost-write", what + ", but the ledger does not exist");
+      lost(", but the ledger does not exist");
     } else if (!log_of.empty() && log_of.find(s.ledger_id) == log_of.end()) {
-      result.add("lost-write", what + ", but no log lists that ledger: its readers never see it");
+      lost(", but no log lists that ledger: its readers never see it");
     } else if (s.entry_id > l->second.end) {
-      result.add("lost-write", what + ", but the ledger ends at entry " +
-                                   std::to_string(l->second.end) +
-                                   (l->second.metadata.state() == storage::CLOSED
-                                        ? " (closed)"
-                                        : " (no bookie holds the next entry)"));
+      lost(", but the ledger ends at entry " + std::to_string(l->second.end) +
+           (l->second.metadata.state() == storage::CLOSED ? " (closed)"
+                                                          : " (no bookie holds the next entry)"));
     } else {
       const EntryCopies& found = l->second.entries.at(s.entry_id);
       if (found.copies == 0) {
-        result.add("lost-write", what + ", but no bookie of its write set holds it");
+        lost(", but no bookie of its write set holds it");
       } else if (append_of(found) != append) {
-        result.add("lost-write", what + ", but the entry holds " + describe(in, append_of(found)));
+        lost(", but the entry holds " + describe(in, append_of(found)));
       }
     }
     const auto r = recoveries.find(s.ledger_id);
@@ -194,6 +207,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   m["ledger_entries"] = static_cast<double>(entries);
   m["entries_below_write_quorum"] = static_cast<double>(below_write_quorum);
   m["recoveries"] = static_cast<double>(recoveries_ok);
+  report_timeline(timeline, "add_latency_ms", std::max(in.duration_ns, last_ns), result.series);
   return result;
 }
 

@@ -187,7 +187,12 @@ void load_swarm(const scenario::Swarm& in, const Place& place, LoadContext& ctx,
       ctx.error(rp.at("kind"), "kind \"" + in.rate(i).kind() + "\" has two rates");
     }
   }
-  if (in.rate_size() == 0) ctx.error(place.line, "swarm: no 'rate'; the swarm would inject nothing");
+  // A LIVENESS swarm without rates is the liveness judgement alone: the scripted faults,
+  // then everything heals at `stop` and the system must recover (what `streamlab shrink`
+  // writes when it turns a swarm's draw into scripted faults).
+  if (in.rate_size() == 0 && in.mode() != scenario::LIVENESS) {
+    ctx.error(place.line, "swarm: no 'rate'; the swarm would inject nothing");
+  }
   if (in.targets_size() > 0) {
     s.targets = ctx.nodes(in.targets(), place, "targets", false);
   } else {

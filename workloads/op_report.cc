@@ -1,6 +1,9 @@
 #include "workloads/op_report.h"
 
 #include <cstdio>
+#include <utility>
+
+#include "base/assert.h"
 
 namespace streamlab::workloads {
 
@@ -21,6 +24,23 @@ void report_ops(const OpTally& tally, const char* latency_name, std::int64_t dur
   if (duration_ns > 0) {
     m["throughput_ok_per_s"] = m["ops_ok"] / (static_cast<double>(duration_ns) / 1e9);
   }
+}
+
+void OpTimeline::ok(std::int64_t time_ns, std::int64_t latency_ns) {
+  SL_ASSERT(time_ns >= 0);
+  const auto second = static_cast<std::size_t>(time_ns / 1'000'000'000);
+  if (ok_per_second.size() <= second) ok_per_second.resize(second + 1, 0);
+  ++ok_per_second[second];
+  latency.record(time_ns, latency_ns);
+}
+
+void report_timeline(OpTimeline& timeline, const char* latency_name, std::int64_t end_ns,
+                     std::map<std::string, Series>& series) {
+  const TimeBuckets buckets(end_ns);
+  series["ok_rate"] = rate_series(buckets, timeline.ok_per_second);
+  timeline.latency.report(buckets, latency_name, series);
+  series["lost_write_total"] = running_count_series(buckets, std::move(timeline.lost_ns));
+  series["duplicate_total"] = running_count_series(buckets, std::move(timeline.duplicated_ns));
 }
 
 std::string format_seconds(std::int64_t ns) {

@@ -23,6 +23,7 @@
 #include "workloads/op_report.h"
 #include "workloads/queue_checker.h"
 #include "workloads/queue_log.h"
+#include "workloads/time_series.h"
 
 namespace streamlab::workloads {
 
@@ -122,6 +123,7 @@ class QueueJudge {
   void report_series(std::int64_t end_ns,
                      const std::vector<std::pair<std::int64_t, int>>& backlog_events);
   std::vector<std::pair<std::int64_t, int>> backlog_events() const;
+  void report_message_series(const TimeBuckets& buckets);
 
   // Words for examples.
   std::string message_words(std::uint32_t message) const;

@@ -1,5 +1,5 @@
 // The queue checker's metrics: sends as every checker reports ops, end-to-end latency,
-// counts, throughput, the backlog, and per-second series of them.
+// counts, throughput, the backlog, and series of them over time (workloads/time_series.h).
 
 #include <algorithm>
 
@@ -8,10 +8,6 @@
 namespace streamlab::workloads {
 
 namespace {
-
-constexpr std::int64_t kSecondNs = 1'000'000'000;
-// A series holds at most this many points; a longer run gets wider buckets.
-constexpr std::int64_t kMaxSeriesPoints = 100'000;
 
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -76,32 +72,63 @@ std::vector<std::pair<std::int64_t, int>> QueueJudge::backlog_events() const {
   return events;
 }
 
-// Points at the end of each bucket [k w, (k + 1) w), w one second (wider for very long
-// runs): the rates in messages per second over the bucket, the backlog at its end.
+// Every series over the buckets of [0, end] (at the end of each): the rates in messages
+// per second over the bucket, the backlog at its end and its peak within it (a spike
+// between two bucket ends is what a reader looks for), and the per-message series.
 void QueueJudge::report_series(std::int64_t end_ns,
                                const std::vector<std::pair<std::int64_t, int>>& events) {
-  auto& publish = result_.series["publish_rate"];
-  auto& consume = result_.series["consume_rate"];
-  auto& backlog = result_.series["backlog"];
-  if (end_ns <= 0) return;
-  const std::int64_t seconds = end_ns / kSecondNs + 1;
-  const std::int64_t width = (seconds + kMaxSeriesPoints - 1) / kMaxSeriesPoints;  // Seconds.
-  const auto rate = [width](const std::vector<std::uint64_t>& per_second, std::int64_t k) {
-    std::uint64_t sum = 0;
-    for (std::int64_t s = k * width; s < (k + 1) * width; ++s) {
-      if (static_cast<std::size_t>(s) < per_second.size()) sum += per_second[s];
-    }
-    return static_cast<double>(sum) / static_cast<double>(width);
-  };
+  const TimeBuckets buckets(end_ns);
+  result_.series["publish_rate"] = rate_series(buckets, publish_per_second_);
+  result_.series["consume_rate"] = rate_series(buckets, consume_per_second_);
+  Series& backlog = result_.series["backlog"];
+  Series& peak = result_.series["backlog_peak"];
   std::size_t next = 0;
   std::int64_t level = 0;
-  for (std::int64_t k = 0; k * width < seconds; ++k) {
-    const std::int64_t boundary_ns = (k + 1) * width * kSecondNs;
-    while (next < events.size() && events[next].first < boundary_ns) level += events[next++].second;
-    publish.emplace_back(boundary_ns, rate(publish_per_second_, k));
-    consume.emplace_back(boundary_ns, rate(consume_per_second_, k));
-    backlog.emplace_back(boundary_ns, static_cast<double>(level));
+  for (std::size_t k = 0; k < buckets.count(); ++k) {
+    std::int64_t highest = level;
+    while (next < events.size() && buckets.index_of(events[next].first) <= k) {
+      level += events[next++].second;
+      // Events at one instant count together, as for backlog_max.
+      if (next == events.size() || events[next].first != events[next - 1].first) {
+        highest = std::max(highest, level);
+      }
+    }
+    backlog.emplace_back(buckets.end_of(k), static_cast<double>(level));
+    peak.emplace_back(buckets.end_of(k), static_cast<double>(highest));
   }
+  report_message_series(buckets);
+}
+
+// Latency and durability over time, from each message's state at the end: its publish
+// latency at its first ok, from its latest send before it (report_ops counts every ok op
+// instead: the two differ only for a message sent again after its ok), its end-to-end
+// latency at its first delivery (as end_to_end_ records it), acknowledged messages their
+// partition's log does not hold (lost-write also counts an acknowledged position that
+// holds another message: not here), and the log's extra copies (duplicate), each by the
+// time the message was first acknowledged, or sent if never acknowledged.
+void QueueJudge::report_message_series(const TimeBuckets& buckets) {
+  LatencySeries publish;
+  LatencySeries end_to_end;
+  std::vector<std::int64_t> missing_ns;
+  std::vector<std::int64_t> duplicated_ns;
+  for (const MessageState& s : state_) {
+    if (s.ok_ns >= 0 && s.invoked_ns >= 0 && s.invoked_ns <= s.ok_ns) {
+      const std::int64_t sent_ns = s.last_invoke_ns <= s.ok_ns ? s.last_invoke_ns : s.invoked_ns;
+      publish.record(s.ok_ns, s.ok_ns - sent_ns);
+    }
+    if (s.first_delivery_ns >= 0 && s.invoked_ns >= 0 && s.first_delivery_ns >= s.invoked_ns) {
+      end_to_end.record(s.first_delivery_ns, s.first_delivery_ns - s.invoked_ns);
+    }
+    if (s.ok_ns >= 0 && s.first_log == kNoIndex) missing_ns.push_back(s.ok_ns);
+    const std::int64_t known_ns = s.ok_ns >= 0 ? s.ok_ns : s.invoked_ns;
+    if (s.copies > 1 && known_ns >= 0) {
+      duplicated_ns.insert(duplicated_ns.end(), s.copies - 1, known_ns);
+    }
+  }
+  publish.report(buckets, "publish", result_.series);
+  end_to_end.report(buckets, "end_to_end", result_.series);
+  result_.series["acked_not_in_log_total"] = running_count_series(buckets, std::move(missing_ns));
+  result_.series["duplicate_total"] = running_count_series(buckets, std::move(duplicated_ns));
 }
 
 }  // namespace streamlab::workloads

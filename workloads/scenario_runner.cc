@@ -25,24 +25,10 @@ namespace {
 
 constexpr std::uint64_t kSwarmStream = 7;
 
-void weigh_expectations(const ScenarioConfig& config, RunResult* result) {
-  for (const Expectation& e : config.expectations) {
-    const auto it = result->check.anomalies.find(e.anomaly);
-    const std::uint64_t count = it == result->check.anomalies.end() ? 0 : it->second;
-    if (e.present && count == 0) {
-      result->failed_expectations.push_back("expected " + e.anomaly + " but found none (" +
-                                            e.origin + ")");
-    } else if (!e.present && count > 0) {
-      result->failed_expectations.push_back("expected no " + e.anomaly + " but found " +
-                                            std::to_string(count) + " (" + e.origin + ")");
-    }
-  }
-  result->expectations_met = result->failed_expectations.empty();
-}
 
 // Each system installs its nodes, lets `run` drive the world, and judges the outcome.
 CheckResult run_counter(const ScenarioConfig& config, sim::World& world,
-                        const std::function<void()>& run) {
+                        const std::function<void()>& run, RunHistory* keep) {
   History history([&world] { return world.kernel().now(); });
   const demo::CounterServerConfig server_config = config.counter.server_config;
   world.set_factory(config.counter.server, [server_config](Runtime& rt) {
@@ -68,7 +54,9 @@ CheckResult run_counter(const ScenarioConfig& config, sim::World& world,
     input.recover_by_ns = config.swarm.stop_ns + config.recovery_bound_ns;
     input.settle_by_ns = config.duration_ns - max_timeout_ns;
   }
-  return check_counter(input);
+  CheckResult check = check_counter(input);
+  if (keep != nullptr) keep->counter = history.take();
+  return check;
 }
 
 // The storage nodes both storage-backed systems share.
@@ -86,7 +74,7 @@ void install_storage(const BookKeeperSystemConfig& bk, sim::World& world) {
 }
 
 CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
-                           const std::function<void()>& run) {
+                           const std::function<void()>& run, RunHistory* keep) {
   const BookKeeperSystemConfig& bk = config.bookkeeper;
   LedgerHistory history([&world] { return world.kernel().now(); });
   install_storage(bk, world);
@@ -106,11 +94,13 @@ CheckResult run_bookkeeper(const ScenarioConfig& config, sim::World& world,
   }
   input.process_name = [&config](std::uint32_t id) { return config.topology.nodes[id].name; };
   input.duration_ns = config.duration_ns;
-  return check_ledgers(input);
+  CheckResult check = check_ledgers(input);
+  if (keep != nullptr) keep->ledger = history.take();
+  return check;
 }
 
 CheckResult run_pulsar(const ScenarioConfig& config, sim::World& world,
-                       const std::function<void()>& run) {
+                       const std::function<void()>& run, RunHistory* keep) {
   const BookKeeperSystemConfig& bk = config.bookkeeper;
   install_storage(bk, world);
   const pulsar::BrokerConfig broker_config = config.pulsar.broker;
@@ -137,10 +127,42 @@ CheckResult run_pulsar(const ScenarioConfig& config, sim::World& world,
   input.duration_ns = config.duration_ns;
   input.topics = config.pulsar.topics;
   input.subscriptions = config.pulsar.subscriptions;
-  return check_queue(input);
+  CheckResult check = check_queue(input);
+  if (keep != nullptr) keep->queue = history.take();
+  return check;
 }
 
 }  // namespace
+
+std::vector<std::string> failed_expectations(const ScenarioConfig& config,
+                                             const CheckResult& check) {
+  std::vector<std::string> failed;
+  for (const Expectation& e : config.expectations) {
+    const auto it = check.anomalies.find(e.anomaly);
+    const std::uint64_t count = it == check.anomalies.end() ? 0 : it->second;
+    if (e.present && count == 0) {
+      failed.push_back("expected " + e.anomaly + " but found none (" + e.origin + ")");
+    } else if (!e.present && count > 0) {
+      failed.push_back("expected no " + e.anomaly + " but found " + std::to_string(count) +
+                       " (" + e.origin + ")");
+    }
+  }
+  return failed;
+}
+
+std::vector<sim::Fault> scheduled_faults(const ScenarioConfig& config, std::uint64_t seed) {
+  std::vector<sim::Fault> faults = config.faults;
+  if (!config.has_swarm) return faults;
+  // The world's kernel seeds its generator with `seed`, and fork depends on the seed
+  // alone, so this is the stream the run's own generator would fork.
+  std::vector<sim::Fault> drawn =
+      sim::draw_swarm(config.swarm, config.topology, sim::Rng(seed).fork(kSwarmStream));
+  faults.insert(faults.end(), drawn.begin(), drawn.end());
+  std::stable_sort(faults.begin(), faults.end(), [](const sim::Fault& a, const sim::Fault& b) {
+    return a.at_ns < b.at_ns;
+  });
+  return faults;
+}
 
 RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -148,32 +170,28 @@ RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) 
   result.seed = options.seed != 0 ? options.seed : config.seed;
   sim::World world(config.topology, result.seed);
   if (options.observer) world.kernel().set_observer(options.observer);
+  world.set_trace_sink(options.trace_sink);
 
   sim::FaultInjector injector(world);
-  std::vector<sim::Fault> faults = config.faults;
-  if (config.has_swarm) {
-    std::vector<sim::Fault> drawn = sim::draw_swarm(config.swarm, config.topology,
-                                                    world.kernel().rng().fork(kSwarmStream));
-    faults.insert(faults.end(), drawn.begin(), drawn.end());
-    std::stable_sort(faults.begin(), faults.end(), [](const sim::Fault& a, const sim::Fault& b) {
-      return a.at_ns < b.at_ns;
-    });
-    if (config.swarm.liveness) injector.schedule_heal_everything(config.swarm.stop_ns);
+  const std::vector<sim::Fault> faults = scheduled_faults(config, result.seed);
+  if (config.has_swarm && config.swarm.liveness) {
+    injector.schedule_heal_everything(config.swarm.stop_ns);
   }
   const auto run = [&] {
     injector.schedule(faults);
     world.start();
     world.run_until(config.duration_ns);
   };
+  RunHistory* keep = options.keep_history ? &result.history : nullptr;
   switch (config.system) {
     case SystemKind::counter:
-      result.check = run_counter(config, world, run);
+      result.check = run_counter(config, world, run, keep);
       break;
     case SystemKind::bookkeeper:
-      result.check = run_bookkeeper(config, world, run);
+      result.check = run_bookkeeper(config, world, run, keep);
       break;
     case SystemKind::pulsar:
-      result.check = run_pulsar(config, world, run);
+      result.check = run_pulsar(config, world, run, keep);
       break;
   }
   result.check.metrics["faults_injected"] = static_cast<double>(
@@ -186,7 +204,9 @@ RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options) 
   result.sim_time_ns = world.kernel().now();
   result.events = world.kernel().events_executed();
   result.fault_log = injector.log();
-  weigh_expectations(config, &result);
+  result.failed_expectations = failed_expectations(config, result.check);
+  result.expectations_met = result.failed_expectations.empty();
+  if (options.at_end) options.at_end(world);
   result.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;

@@ -12,10 +12,26 @@
 
 #include "sim/faults.h"
 #include "sim/kernel.h"
+#include "sim/trace.h"
 #include "workloads/check_result.h"
+#include "workloads/history.h"
+#include "workloads/ledger_history.h"
+#include "workloads/queue_history.h"
 #include "workloads/scenario_config.h"
 
+namespace streamlab::sim {
+class World;
+}  // namespace streamlab::sim
+
 namespace streamlab::workloads {
+
+// The clients' history, kept when RunOptions::keep_history asks (for export); only the
+// run's system's vector is filled.
+struct RunHistory {
+  std::vector<Op> counter;
+  std::vector<LedgerOp> ledger;
+  std::vector<QueueOp> queue;
+};
 
 struct RunResult {
   std::uint64_t seed = 0;
@@ -27,13 +43,30 @@ struct RunResult {
   bool expectations_met = true;
   std::vector<std::string> failed_expectations;  // In words, one per failed expectation.
   std::vector<sim::FaultLogEntry> fault_log;
+  RunHistory history;
 };
 
 struct RunOptions {
   std::uint64_t seed = 0;  // 0: the scenario's own seed.
   std::function<void(const sim::EventRecord&)> observer;
+  // Gets every model's events, faults and node notes (sim/trace.h); it only observes.
+  sim::TraceSink* trace_sink = nullptr;
+  bool keep_history = false;
+  // Called once the run is over and judged, with the world still whole (its disks as
+  // the checker found them): for saving the nodes' files.
+  std::function<void(sim::World&)> at_end;
 };
 
+// The faults a run with `seed` (the effective one: RunOptions::seed or the scenario's)
+// injects: the scripted ones and the swarm's draw, stable-sorted by time. A liveness
+// swarm's heal at its stop time is not among them.
+std::vector<sim::Fault> scheduled_faults(const ScenarioConfig& config, std::uint64_t seed);
+
 RunResult run_scenario(const ScenarioConfig& config, const RunOptions& options);
+
+// The expectations `check` fails, in words ("expected no lost-write but found 3 (file:12)");
+// what run_scenario puts in RunResult::failed_expectations.
+std::vector<std::string> failed_expectations(const ScenarioConfig& config,
+                                             const CheckResult& check);
 
 }  // namespace streamlab::workloads

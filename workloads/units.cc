@@ -61,6 +61,34 @@ Result<std::int64_t> parse_duration_ns(std::string_view text, bool allow_negativ
                     allow_negative, text);
 }
 
+std::string format_duration_ns(std::int64_t ns) {
+  struct Scale {
+    std::int64_t ns;
+    int digits;
+    const char* suffix;
+  };
+  static constexpr Scale kScales[] = {
+      {1'000'000'000, 9, "s"}, {1'000'000, 6, "ms"}, {1'000, 3, "us"}};
+  if (ns == 0) return "0s";
+  // Unsigned, so that the most negative value has a magnitude too.
+  const std::uint64_t magnitude =
+      ns < 0 ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+  for (const Scale& scale : kScales) {
+    const auto unit = static_cast<std::uint64_t>(scale.ns);
+    if (magnitude < unit) continue;
+    std::string fraction = std::to_string(magnitude % unit);
+    fraction.insert(0, static_cast<std::size_t>(scale.digits) - fraction.size(), '0');
+    fraction.erase(fraction.find_last_not_of('0') + 1);
+    std::string text = (ns < 0 ? "-" : "") + std::to_string(magnitude / unit);
+    if (!fraction.empty()) text += "." + fraction;
+    text += scale.suffix;
+    // The parser goes through a double: a long fraction of a large value can round.
+    const auto back = parse_duration_ns(text, true);
+    if (back && back.value() == ns) return text;
+  }
+  return std::to_string(ns) + "ns";
+}
+
 Result<std::int64_t> parse_bytes(std::string_view text) {
   static constexpr Unit kUnits[] = {{"", 1},          {"B", 1},          {"KB", 1e3},
                                     {"MB", 1e6},      {"GB", 1e9},       {"TB", 1e12},

@@ -85,5 +85,24 @@ TEST(CounterChecker, TornTailOfLogIsIgnored) {
   EXPECT_TRUE(f.check().anomalies.empty());
 }
 
+TEST(CounterChecker, SeriesOverTime) {
+  Fixture f;
+  f.invoke(1, 10);
+  f.complete(1, 10, OpType::ok);
+  f.in_log(1, 10);
+  f.invoke(1, 11);
+  f.complete(1, 11, OpType::ok);  // Not in the log: lost.
+  f.invoke(2, 5);
+  f.complete(2, 5, OpType::ok);
+  f.in_log(2, 5);
+  f.in_log(2, 5);  // Twice: duplicate.
+  const CheckResult r = f.check();
+  using Series = std::vector<std::pair<std::int64_t, double>>;
+  EXPECT_EQ(r.series.at("ok_rate"), (Series{{1'000'000'000, 3}}));
+  EXPECT_EQ(r.series.at("lost_write_total"), (Series{{1'000'000'000, 1}}));
+  EXPECT_EQ(r.series.at("duplicate_total"), (Series{{1'000'000'000, 1}}));
+  EXPECT_EQ(r.series.at("add_latency_ms_p99").size(), 1u);
+}
+
 }  // namespace
 }  // namespace streamlab::workloads

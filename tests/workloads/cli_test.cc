@@ -94,10 +94,39 @@ TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("explore " + scenario("counter-basic.textproto")).exit_code, 2);
   EXPECT_EQ(run("explore " + scenario("counter-basic.textproto") + " --seeds 5..1").exit_code, 2);
   EXPECT_EQ(run("explore " + scenario("counter-basic.textproto") + " --seeds 1..2 --shard 2/2").exit_code, 2);
+  EXPECT_EQ(run("shrink " + scenario("counter-basic.textproto")).exit_code, 2);
+  EXPECT_EQ(run("shrink " + scenario("counter-basic.textproto") + " --seed 1 --jobs 0").exit_code, 2);
+}
+
+TEST(Cli, ShrinkWithNothingToKeepExitsTwoAndSaysSo) {
+  const Outcome o = run("shrink " + scenario("counter-basic.textproto") + " --seed 1 --out " +
+                        temp_path("never.textproto"));
+  EXPECT_EQ(o.exit_code, 2) << o.out;
+  EXPECT_NE(o.out.find("nothing to keep"), std::string::npos) << o.out;
+}
+
+// A capped shrink still writes a scenario that reproduces with the command it prints:
+// the counter swarm with fsync off, whose seed 5 loses acknowledged adds.
+TEST(Cli, ShrinkWritesAScenarioThatReproduces) {
+  std::string text = read_file(scenario("counter-swarm.safe.textproto"));
+  const std::string server = "server: \"server\" }";
+  text.replace(text.find(server), server.size(), "server: \"server\" fsync: false }");
+  const std::string out = temp_path("min.textproto");
+  const Outcome o = run("shrink " + write_temp("swarm-no-fsync.textproto", text) +
+                        " --seed 5 --jobs 2 --max-runs 3 --out " + out);
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("wrote " + out), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("the run cap (3) was reached"), std::string::npos) << o.out;
+  EXPECT_NE(read_file(out).find("# Reproduce: streamlab run " + out + " --seed 5"),
+            std::string::npos);
+  const Outcome again = run("run " + out + " --seed 5");
+  EXPECT_EQ(again.exit_code, 1) << again.out;
+  EXPECT_NE(again.out.find("FAILED     expected no lost-write"), std::string::npos) << again.out;
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"--help", "run --help", "explore --help", "list --help"}) {
+  for (const char* command :
+       {"--help", "run --help", "explore --help", "shrink --help", "list --help"}) {
     const Outcome o = run(command);
     EXPECT_EQ(o.exit_code, 0) << command;
     EXPECT_NE(o.out.find("usage: streamlab"), std::string::npos) << command << o.out;
@@ -126,6 +155,12 @@ TEST(Cli, ExploreListsFailingSeedsWithReproduceCommands) {
   EXPECT_EQ(o.exit_code, 1) << o.out;
   EXPECT_NE(o.out.find("explored 4 seeds"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("reproduce: streamlab run " + path + " --seed 3"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("replay:    streamlab replay " + path + " --seed 3 --events seed3.events.jsonl"),
+            std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("shrink:    streamlab shrink " + path + " --seed 3 --out seed3.min.textproto"),
+            std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("report:    streamlab run " + path + " --seed 3 --report seed3.html"),
+            std::string::npos) << o.out;
 }
 
 TEST(Cli, ExploreShardRunsItsShareOnly) {

@@ -586,5 +586,21 @@ TEST(LedgerChecker, LatestMetadataWins) {
   EXPECT_TRUE(r.anomalies.empty()) << anomalies_of(r);
 }
 
+TEST(LedgerChecker, SeriesOverTime) {
+  LedgerRun run;
+  run.create(1, kBookies, 2, 2);
+  for (int e = 0; e < 3; ++e) run.append(e * 10'000'000, 1, e, 1, e);
+  run.append(1'500'000'000, 1, 3, 1, 3);
+  run.close(1, 2);  // Entry 3, acknowledged at 1.501 s, is lost.
+
+  const CheckResult r = run.check(2'000'000'000);
+  using Series = std::vector<std::pair<std::int64_t, double>>;
+  EXPECT_EQ(r.series.at("ok_rate"), (Series{{1'000'000'000, 3}, {2'000'000'000, 1}}));
+  EXPECT_EQ(r.series.at("lost_write_total"), (Series{{1'000'000'000, 0}, {2'000'000'000, 1}}));
+  EXPECT_EQ(r.series.at("duplicate_total"), (Series{{1'000'000'000, 0}, {2'000'000'000, 0}}));
+  ASSERT_EQ(r.series.at("add_latency_ms_p50").size(), 2u);
+  EXPECT_NEAR(r.series.at("add_latency_ms_p50")[1].second, 1.0, 0.05);
+}
+
 }  // namespace
 }  // namespace streamlab::workloads

@@ -360,8 +360,43 @@ TEST(QueueChecker, SeriesArePerSecond) {
   EXPECT_EQ(r.series.at("consume_rate"),
             (Series{{1'000 * kMs, 0}, {2'000 * kMs, 1}, {3'000 * kMs, 0}}));
   EXPECT_EQ(r.series.at("backlog"), (Series{{1'000 * kMs, 2}, {2'000 * kMs, 2}, {3'000 * kMs, 2}}));
+  EXPECT_EQ(r.series.at("backlog_peak"),
+            (Series{{1'000 * kMs, 2}, {2'000 * kMs, 3}, {3'000 * kMs, 2}}));
   EXPECT_EQ(r.metrics.at("backlog_max"), 3);
   EXPECT_EQ(r.metrics.at("backlog_end"), 2);
+}
+
+TEST(QueueChecker, LatencyAndDurabilitySeriesPerSecond) {
+  QueueRun run;
+  run.create(1);
+  run.list("orders", {1});
+  run.publish(100 * kMs, "p1", {1, 2}, 1, 0);  // 1 ms each.
+  run.publish(1'500 * kMs, "p1", {3}, 1, 1);   // 1 ms.
+  run.store(1, 2, "p1", {3});                  // A second copy of #3: duplicate.
+  run.invoke(1'700 * kMs, "p1", 9);
+  run.ok(1'750 * kMs, "p1", 9, Pos{1, 5, 0});  // 50 ms, and never stored: lost.
+  run.consume(1'600 * kMs, "p1", 1, Pos{1, 0, 0});  // 1.5 s after its send.
+
+  const CheckResult r = run.check(2'500 * kMs);
+  using Series = std::vector<std::pair<std::int64_t, double>>;
+  const Series& p50 = r.series.at("publish_p50");
+  ASSERT_EQ(p50.size(), 2u);  // Nothing acknowledged in the third second: no point.
+  EXPECT_EQ(p50[0].first, 1'000 * kMs);
+  EXPECT_NEAR(p50[0].second, 1.0, 0.01);
+  EXPECT_NEAR(r.series.at("publish_p99").at(1).second, 50.0, 0.5);
+  ASSERT_EQ(r.series.at("end_to_end_p50").size(), 1u);
+  EXPECT_EQ(r.series.at("end_to_end_p50")[0].first, 2'000 * kMs);
+  EXPECT_NEAR(r.series.at("end_to_end_p50")[0].second, 1'500.0, 15.0);
+  EXPECT_EQ(r.series.at("acked_not_in_log_total"),
+            (Series{{1'000 * kMs, 0}, {2'000 * kMs, 1}, {3'000 * kMs, 1}}));
+  EXPECT_EQ(r.series.at("duplicate_total"),
+            (Series{{1'000 * kMs, 0}, {2'000 * kMs, 1}, {3'000 * kMs, 1}}));
+  // Acked at 0.101 s (2), 1.501 s (3), acked by "sub" at 1.601 s (2), 1.75 s (3).
+  EXPECT_EQ(r.series.at("backlog"), (Series{{1'000 * kMs, 2}, {2'000 * kMs, 3}, {3'000 * kMs, 3}}));
+  EXPECT_EQ(r.series.at("backlog_peak"),
+            (Series{{1'000 * kMs, 2}, {2'000 * kMs, 3}, {3'000 * kMs, 3}}));
+  EXPECT_EQ(count(r, "lost-write"), 1u) << anomalies_of(r);
+  EXPECT_EQ(count(r, "duplicate"), 1u) << anomalies_of(r);
 }
 
 TEST(QueueChecker, SendMissingFromTheLogIsLostWrite) {

@@ -130,6 +130,20 @@ TEST(ScenarioLoader, SwarmLivenessNeedsRecoveryBound) {
   EXPECT_NE(k.find("unknown fault kind \"meteor\""), std::string::npos) << k;
 }
 
+// What `streamlab shrink` writes once a liveness swarm's draw is scripted: no rates, only
+// the heal at `stop` and the recovery judgement. A safety swarm without rates is a mistake.
+TEST(ScenarioLoader, LivenessSwarmWithoutRatesOnlyHeals) {
+  const auto r = parse_scenario(
+      kValid + "swarm { mode: LIVENESS stop: \"5s\" recovery_bound: \"1s\" }\n", "s.textproto");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r.value().has_swarm);
+  EXPECT_TRUE(r.value().swarm.liveness);
+  EXPECT_EQ(r.value().swarm.stop_ns, 5'000'000'000);
+  EXPECT_TRUE(r.value().swarm.rate_per_minute.empty());
+  const std::string e = error_of(kValid + "swarm { stop: \"5s\" }\n");
+  EXPECT_NE(e.find("no 'rate'"), std::string::npos) << e;
+}
+
 TEST(ScenarioLoader, EveryErrorIsReportedNotJustTheFirst) {
   std::string text = replace(kValid, "\"1Gbit\"", "\"1 gigabit\"");
   text = replace(text, "\"1ms\" }", "\"slow\" }");

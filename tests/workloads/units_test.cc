@@ -19,6 +19,22 @@ TEST(Units, NegativeDurationOnlyWhenAllowed) {
   EXPECT_EQ(parse_duration_ns("-5ms", true).value(), -5'000'000);
 }
 
+TEST(Units, FormattedDurationsReadBackExactly) {
+  EXPECT_EQ(format_duration_ns(0), "0s");
+  EXPECT_EQ(format_duration_ns(12'000'000'000), "12s");
+  EXPECT_EQ(format_duration_ns(1'500'000), "1.5ms");
+  EXPECT_EQ(format_duration_ns(812), "812ns");
+  EXPECT_EQ(format_duration_ns(-2'000'000'001), "-2.000000001s");
+  const std::int64_t examples[] = {1, 999, 1'000'000'007, 35'147'368'415, -1'234'567'891,
+                                   86'400'000'000'123, (std::int64_t{1} << 53) - 1};
+  for (const std::int64_t ns : examples) {
+    const std::string text = format_duration_ns(ns);
+    const auto back = parse_duration_ns(text, true);
+    ASSERT_TRUE(back.ok()) << text;
+    EXPECT_EQ(back.value(), ns) << text;
+  }
+}
+
 TEST(Units, BadDurationsSayWhatWasExpected) {
   const auto r = parse_duration_ns("5 parsecs");
   ASSERT_FALSE(r.ok());

@@ -47,14 +47,32 @@ int usage_error(const std::string& command, const std::string& message, const ch
 std::string hex64(std::uint64_t v);
 std::string scenario_dir();
 std::string reproduce_command(const std::string& path, std::uint64_t seed);
+// What to run next on a failing seed: its event log, a smaller scenario that fails the
+// same way, and an HTML report with a Perfetto timeline.
+struct FollowUpCommands {
+  std::string replay;
+  std::string shrink;
+  std::string report;
+};
+FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed);
 void print_summary(const ScenarioConfig& config, const workloads::RunResult& result,
                    const std::string& path);
 std::string result_json(const ScenarioConfig& config, const workloads::RunResult& result);
 bool write_file(const std::string& path, const std::string& contents, std::string* error);
+// Writes a temporary file next to `path`, then renames it over `path`: a reader (a browser
+// reloading a report) finds the old file or the new one, never half of one.
+bool write_file_atomically(const std::string& path, const std::string& contents,
+                           std::string* error);
 
 int cmd_run(int argc, char** argv);
 int cmd_explore(int argc, char** argv);
 int cmd_list(int argc, char** argv);
+// `streamlab replay`: a run again with its structured event log (cmd_replay.cc).
+int cmd_replay(int argc, char** argv);
+// `streamlab check`: judges a recorded run again (cmd_check.cc).
+int cmd_check(int argc, char** argv);
+// `streamlab shrink`: minimizes a failing run (cmd_shrink.cc, engine workloads/shrink.h).
+int cmd_shrink(int argc, char** argv);
 // `streamlab cluster up|down|status|check`: a local real-mode cluster (cmd_cluster.cc).
 int cmd_cluster(int argc, char** argv);
 // `streamlab cluster check` (cmd_cluster_check.cc).

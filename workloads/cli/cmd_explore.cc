@@ -20,7 +20,8 @@ constexpr const char* kExploreUsage =
 
 Runs the scenario FILE once per seed in A..B (inclusive), J at a time (default: the number
 of cores), showing progress, then lists every seed whose expectations failed with the
-command that reproduces it.
+commands that reproduce it, replay it with its event log, shrink it to a small
+scenario that fails the same way, and report it as HTML with a Perfetto timeline.
 
   --seeds A..B    the seed range, e.g. 1..500
   --jobs J        parallel runs (each run is its own simulation; runs share nothing)
@@ -128,9 +129,12 @@ int cmd_explore(int argc, char** argv) {
               seeds.size(), first, last, shard, shards, failed.load());
   for (const SeedOutcome& o : outcomes) {
     if (o.met) continue;
-    std::printf("seed %" PRIu64 ": %s\n  reproduce: %s\n", o.seed,
-                o.failed.empty() ? "" : o.failed.front().c_str(),
-                reproduce_command(path, o.seed).c_str());
+    const FollowUpCommands next = follow_up_commands(path, o.seed);
+    std::printf("seed %" PRIu64 ": %s\n  reproduce: %s\n  replay:    %s\n  shrink:    %s\n"
+                "  report:    %s\n",
+                o.seed, o.failed.empty() ? "" : o.failed.front().c_str(),
+                reproduce_command(path, o.seed).c_str(), next.replay.c_str(),
+                next.shrink.c_str(), next.report.c_str());
   }
   if (args->flags.count("--json")) {
     JsonWriter j;
@@ -147,6 +151,10 @@ int cmd_explore(int argc, char** argv) {
       for (const auto& f : o.failed) j.value(f);
       j.end_array();
       j.key("reproduce").value(reproduce_command(path, o.seed));
+      const FollowUpCommands next = follow_up_commands(path, o.seed);
+      j.key("replay").value(next.replay);
+      j.key("shrink").value(next.shrink);
+      j.key("report").value(next.report);
       j.end_object();
     }
     j.end_array();

@@ -3,6 +3,8 @@
 
 #include "sim/kernel.h"
 #include "workloads/cli/cli.h"
+#include "workloads/cli/report_html.h"
+#include "workloads/cli/run_outputs.h"
 #include "workloads/determinism_check.h"
 #include "workloads/scenario_loader.h"
 
@@ -10,13 +12,28 @@ namespace streamlab::cli {
 
 namespace {
 
-constexpr const char* kRunUsage = R"(usage: streamlab run FILE [--seed N] [--json OUT] [--check-determinism]
+constexpr const char* kRunUsage = R"(usage: streamlab run FILE [--seed N] [--json OUT] [--report OUT.html]
+                     [--history OUT.edn|OUT.jsonl] [--save-logs DIR] [--trace OUT.json]
+                     [--check-determinism]
 
 Runs the scenario FILE once and prints a summary: trace hash, simulated and wall time,
 operations, latency, anomalies found, and whether every expectation was met.
 
   --seed N               use seed N instead of the scenario's own
   --json OUT             also write the result as JSON to OUT
+  --report OUT.html      also write an HTML report to OUT.html: summary, anomalies with
+                         examples, metrics, charts over simulated time with the faults
+                         marked, the fault schedule and the reproduce command (one file,
+                         opens from disk)
+  --history OUT          also write the clients' history: OUT.edn in the shape of
+                         Jepsen's histories (queue runs as its Kafka workload's send and
+                         poll ops), OUT.jsonl as JSON lines `streamlab check` reads back
+  --save-logs DIR        also keep every node's files as DIR/NODE/FILE, so the run can be
+                         judged again: streamlab check FILE OUT.jsonl --logs DIR
+  --trace OUT.json       also write the run as a Chrome trace / Perfetto timeline (open in
+                         ui.perfetto.dev): a track per node, messages and disk operations
+                         as spans, faults and the nodes' notes as instants, throughput and
+                         backlog as counters
   --check-determinism    run twice and compare every event; on a difference name the
                          first divergent event and exit 3
 
@@ -70,7 +87,9 @@ bool check_determinism(const ScenarioConfig& config, std::uint64_t seed,
 
 int cmd_run(int argc, char** argv) {
   std::string error;
-  const auto args = parse_args(argc, argv, {"--seed", "--json"}, {"--check-determinism"}, &error);
+  const auto args =
+      parse_args(argc, argv, {"--seed", "--json", "--report", "--history", "--save-logs", "--trace"},
+                 {"--check-determinism"}, &error);
   if (!args) return usage_error("run", error, kRunUsage);
   if (args->help) {
     std::fputs(kRunUsage, stdout);
@@ -97,10 +116,27 @@ int cmd_run(int argc, char** argv) {
   if (determinism) {
     options.observer = [&check](const sim::EventRecord& e) { check.record(e); };
   }
+  const auto flag = [&args](const char* name) {
+    const auto it = args->flags.find(name);
+    return it == args->flags.end() ? std::string() : it->second;
+  };
+  RunOutputs outputs(config.value(), flag("--history"), flag("--save-logs"), flag("--trace"));
+  if (const Result<std::monostate> ready = outputs.prepare(options); !ready) {
+    return usage_error("run", ready.error(), kRunUsage);
+  }
   const workloads::RunResult result = workloads::run_scenario(config.value(), options);
   print_summary(config.value(), result, path);
+  if (const Result<std::monostate> written = outputs.finish(result); !written) {
+    std::fprintf(stderr, "streamlab run: %s\n", written.error().c_str());
+    return kExitBadInput;
+  }
   if (args->flags.count("--json") &&
       !write_file(args->flags.at("--json"), result_json(config.value(), result), &error)) {
+    std::fprintf(stderr, "streamlab run: %s\n", error.c_str());
+    return kExitBadInput;
+  }
+  if (args->flags.count("--report") &&
+      !write_report(config.value(), result, path, args->flags.at("--report"), &error)) {
     std::fprintf(stderr, "streamlab run: %s\n", error.c_str());
     return kExitBadInput;
   }

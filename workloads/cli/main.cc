@@ -1,5 +1,6 @@
-// streamlab: run, explore and list scenarios of the deterministic streaming workbench, and
-// run a scenario's nodes for real as a local cluster, with client processes and a check.
+// streamlab: run, explore, shrink and list scenarios of the deterministic streaming
+// workbench, and run a scenario's nodes for real as a local cluster, with client processes
+// and a check.
 
 #include <cstdio>
 #include <cstring>
@@ -18,6 +19,12 @@ commands:
                         run one scenario with one seed and judge it
   explore FILE --seeds A..B [--jobs J] [--shard I/N] [--json OUT]
                         run many seeds in parallel; list the seeds that fail
+  shrink FILE --seed N [--out MIN] [--jobs J] [--keep ANOMALY]
+                        cut a failing run down to a small scenario that fails the same way
+  replay FILE --seed N [--events OUT.jsonl] [--from T] [--to T] [--node NAME]...
+                        run again, writing the structured event log of the run
+  check FILE HISTORY... --logs DIR
+                        judge a recorded run again (run --history H --save-logs DIR)
   list                  list the scenarios shipped in workloads/scenarios/
   cluster up FILE [--dir DIR] [--clients N] | down DIR | status DIR
                         run a pulsar scenario's nodes for real as local processes
@@ -45,6 +52,9 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "run") return cmd_run(argc - 2, argv + 2);
   if (command == "explore") return cmd_explore(argc - 2, argv + 2);
+  if (command == "shrink") return cmd_shrink(argc - 2, argv + 2);
+  if (command == "replay") return cmd_replay(argc - 2, argv + 2);
+  if (command == "check") return cmd_check(argc - 2, argv + 2);
   if (command == "list") return cmd_list(argc - 2, argv + 2);
   if (command == "cluster") return cmd_cluster(argc - 2, argv + 2);
   if (command == "produce") return cmd_produce(argc - 2, argv + 2);
