@@ -114,6 +114,7 @@ class QueueJudge {
   void index_log();
   void check_log();
   void check_sends();
+  std::string why_absent(std::uint32_t partition, const MessageState& s) const;
   void check_send(std::uint32_t message);
   void check_send_order();
   void check_gaps();

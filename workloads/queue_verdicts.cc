@@ -75,6 +75,28 @@ void QueueJudge::check_log() {
   }
 }
 
+// Why an acknowledged position is not in the log, as a reader of the log finds it.
+std::string QueueJudge::why_absent(std::uint32_t partition, const MessageState& s) const {
+  if (s.ok_ledger == 0) return "its partition's log does not hold it";
+  const PartitionLog& log = log_.partitions[partition];
+  const auto it = log.ledger_index.find(s.ok_ledger);
+  if (it == log.ledger_index.end()) {
+    return "no ledger list of the partition ever named ledger " + std::to_string(s.ok_ledger);
+  }
+  const LogLedger& ledger = log.ledgers[it->second];
+  if (s.ok_entry <= ledger.end) return "its partition's log does not hold it";
+  std::string out = "ledger " + std::to_string(s.ok_ledger) + " (ordinal " +
+                    std::to_string(ledger.ordinal) + ") ends at entry " +
+                    std::to_string(ledger.end) + " for its readers";
+  if (it->second + 1 < log.ledgers.size()) {
+    const LogLedger& next = log.ledgers[it->second + 1];
+    out += ", and the log goes on in ledger " + std::to_string(next.id) + " (ordinal " +
+           std::to_string(next.ordinal) + "): the next owner's recovery closed it before entry " +
+           std::to_string(s.ok_entry);
+  }
+  return out;
+}
+
 void QueueJudge::check_sends() {
   for (std::uint32_t message = 0; message < state_.size(); ++message) {
     if (state_[message].ok_ns >= 0) check_send(message);
@@ -95,7 +117,9 @@ void QueueJudge::check_send(std::uint32_t message) {
                              : " as " + position_words(s.ok_ledger, s.ok_entry, s.ok_batch));
   };
   if (s.first_log == kNoIndex) {
-    result_.add("lost-write", what() + ", but its partition's log does not hold it");
+    result_.add("lost-write", what() + ", but " + why_absent(key.partition, s) +
+                                  ": the message is in no ledger of the log of " +
+                                  partitions_.name(key.partition));
     return;
   }
   if (s.ok_ledger != 0) {

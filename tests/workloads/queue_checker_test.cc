@@ -408,8 +408,9 @@ TEST(QueueChecker, SendMissingFromTheLogIsLostWrite) {
   EXPECT_EQ(count(r, "lost-write"), 1u) << anomalies_of(r);
   EXPECT_TRUE(contains(example(r, "lost-write"),
                        "p1 message #9 of orders sent by client-1 was acknowledged by broker-1 at "
-                       "0.041000s as ledger 2 entry 1 batch index 0, but its partition's log "
-                       "does not hold it"))
+                       "0.041000s as ledger 2 entry 1 batch index 0, but ledger 2 (ordinal 2) "
+                       "ends at entry 0 for its readers: the message is in no ledger of the log "
+                       "of orders"))
       << example(r, "lost-write");
 }
 
@@ -421,9 +422,17 @@ TEST(QueueChecker, SendBeyondTheClosedLedgersEndIsLostWrite) {
     run.publish(static_cast<std::int64_t>(i) * 10 * kMs, "p1", {i}, 1, static_cast<std::int64_t>(i));
   }
   run.close(1, 1);  // Recovery closed it at entry 1 although entry 2 was acknowledged.
+  run.create(2);
+  run.list("orders", {1, 2});
   const CheckResult r = run.check();
   EXPECT_EQ(count(r, "lost-write"), 1u) << anomalies_of(r);
-  EXPECT_TRUE(contains(example(r, "lost-write"), "p1 message #2 of orders")) << example(r, "lost-write");
+  // The story in words: where the reader's log ends, and who took it on from there.
+  EXPECT_TRUE(contains(example(r, "lost-write"),
+                       "p1 message #2 of orders sent by client-1 was acknowledged by broker-1 at "
+                       "0.021000s as ledger 1 entry 2 batch index 0, but ledger 1 (ordinal 1) "
+                       "ends at entry 1 for its readers, and the log goes on in ledger 2 "
+                       "(ordinal 2): the next owner's recovery closed it before entry 2"))
+      << example(r, "lost-write");
   EXPECT_EQ(r.metrics.at("log_messages"), 2);
 }
 
