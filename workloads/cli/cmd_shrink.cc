@@ -30,10 +30,11 @@ same way, and writes it as a standalone scenario file with the seed in it, so th
 
 "The same way" is, in this order of precedence:
   --keep ANOMALY   the run finds ANOMALY;
-  otherwise        the run fails the first expectation the original run fails (same
-                   anomaly, same direction);
+  otherwise        the run finds the anomaly of the first `present: false` expectation
+                   the original run fails;
   otherwise        the run finds every anomaly the scenario expects (present: true).
-A run that meets its expectations and expects no anomaly has nothing to keep.
+A run that meets its expectations and expects no anomaly has nothing to keep, and one
+that fails only by missing an expected anomaly is refused: it would shrink to nothing.
 
 Each candidate is checked with a full run, in these steps:
   1. a swarm's faults for seed N become scripted faults (checked: the same trace); a
