@@ -3,6 +3,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+
 #include "workloads/scenario_loader.h"
 #include "workloads/scenario_runner.h"
 
@@ -46,6 +48,41 @@ BENCHMARK_CAPTURE(BM_scenario, ledger_swarm, "ledger-swarm.safe.textproto")->Uni
 // simulated messages published and delivered end to end per second of wall time.
 BENCHMARK_CAPTURE(BM_scenario, broker_basic, "broker-basic.textproto")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_scenario, broker_swarm, "broker-swarm.safe.textproto")->Unit(benchmark::kMillisecond);
+
+// Transactions committed per second of wall time, with range(0) messages per transaction:
+// txn-basic.textproto (4 transactional producers, one open transaction each, 4
+// partitions, a read-committed consumer) with its producers' messages_per_txn replaced.
+void BM_transactions(benchmark::State& state) {
+  auto config = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/txn-basic.textproto");
+  if (!config) {
+    state.SkipWithError(config.error().c_str());
+    return;
+  }
+  for (QueueClientSpec& client : config.value().queue_clients) {
+    for (TxnProducerConfig& p : client.config.txn_producers) {
+      p.messages_per_txn = static_cast<std::uint32_t>(state.range(0));
+    }
+  }
+  double committed = 0;
+  double messages = 0;
+  double sim_s = 0;
+  for (auto _ : state) {
+    RunOptions options;
+    options.keep_history = true;
+    const RunResult r = run_scenario(config.value(), options);
+    sim_s += static_cast<double>(r.sim_time_ns) / 1e9;
+    for (const QueueOp& op : r.history.queue) {
+      if (op.kind == QueueOpKind::commit && op.type == OpType::ok) ++committed;
+      if (op.kind == QueueOpKind::send && op.type == OpType::ok) ++messages;
+    }
+  }
+  state.counters["txns_per_wall_s"] = benchmark::Counter(committed, benchmark::Counter::kIsRate);
+  state.counters["msgs_per_wall_s"] = benchmark::Counter(messages, benchmark::Counter::kIsRate);
+  state.counters["sim_s_per_wall_s"] = benchmark::Counter(sim_s, benchmark::Counter::kIsRate);
+  // What the modeled cluster commits per simulated second (the capacity figure).
+  state.counters["txns_per_sim_s"] = benchmark::Counter(committed / std::max(sim_s, 1e-9));
+}
+BENCHMARK(BM_transactions)->Arg(1)->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace streamlab::workloads

@@ -39,14 +39,18 @@ constexpr Meaning kLedger[] = {
 constexpr Meaning kQueue[] = {
     {"lost-write",
      "a send acknowledged ok whose message is nowhere in its partition's log, or whose "
-     "acknowledged position holds another message"},
+     "acknowledged position holds another message; or a transaction's commit that returned "
+     "ok while one of its acknowledged messages is invisible (its partition has no commit "
+     "marker of it) or the transaction was aborted somewhere"},
     {"duplicate",
-     "a message stored at more than one position of its partition's log (one per extra copy)"},
+     "a message stored at more than one position of its partition's log that readers are "
+     "given (one per extra copy), or one input a pipeline transformed twice: two visible "
+     "output messages made from it"},
     {"duplicate-delivery",
      "a message delivered to a subscription after that subscription had acknowledged it"},
     {"unseen",
-     "a message acknowledged and stored, yet never delivered to any subscription of its topic "
-     "(recent sends, still in flight, excepted)"},
+     "a message acknowledged and stored (in a transaction: and committed), yet never delivered "
+     "to any subscription of its topic (recent sends and commits, still in flight, excepted)"},
     {"poll-skip",
      "exclusive and failover subscriptions: a consumer's consecutive first-time deliveries "
      "jumped over a message the subscription never received"},
@@ -57,10 +61,19 @@ constexpr Meaning kQueue[] = {
      "consecutive acknowledged sends of one producer to one partition are stored in the "
      "opposite order"},
     {"inconsistent-offsets", "one log position was reported for two different messages"},
-    {"unexpected", "the log holds a message no send invoked, or an entry that is not a batch"},
+    {"unexpected",
+     "the log holds a message no send invoked, or an entry that is neither a batch nor a "
+     "transaction's control entry"},
     {"split-brain",
      "a broker acknowledged a send for a ledger after another broker had acknowledged one for "
      "a later ledger of the same partition: two owners accepted writes at once"},
+    {"G1a",
+     "aborted read: a consumer was given a message of a transaction that did not commit in its "
+     "partition (an abort marker, or no marker at all, there)"},
+    {"partial-txn",
+     "a transaction committed in one partition and aborted in another, or a subscription got "
+     "some but not all of a committed transaction's messages on the topics it reads (recent "
+     "commits excepted)"},
 };
 
 template <std::size_t N>

@@ -60,6 +60,13 @@ void load_broker_knobs(const scenario::PulsarSystem& in, const Place& place, Loa
   b->keepalive_ns =
       ctx.duration(in.keepalive(), place.at("keepalive"), "keepalive", b->keepalive_ns);
   if (b->keepalive_ns <= 0) ctx.error(place.at("keepalive"), "keepalive must be > 0");
+  b->transactions = in.transactions();
+  b->txn_log_committing = !in.has_txn_log_committing() || in.txn_log_committing();
+  b->txn_zombie_fencing = !in.has_txn_zombie_fencing() || in.txn_zombie_fencing();
+  if (!in.transactions() && (in.has_txn_log_committing() || in.has_txn_zombie_fencing())) {
+    ctx.error(place.at(in.has_txn_log_committing() ? "txn_log_committing" : "txn_zombie_fencing"),
+              "transaction settings need 'transactions: true'");
+  }
 }
 
 void load_topics(const scenario::PulsarSystem& in, const Place& place, LoadContext& ctx,
@@ -341,6 +348,10 @@ void load_consumer(const scenario::Consumer& c, const Place& cp, LoadContext& ct
                               : c.node() + "-c" + std::to_string(spec->config.consumers.size());
   record_subscription(c, cc.subscription, cp, ctx, &out->pulsar, state);
   cc.initial_position = c.latest() ? pulsar::LATEST : pulsar::EARLIEST;
+  cc.read_uncommitted = c.read_uncommitted();
+  if (c.read_uncommitted() && !out->pulsar.broker.transactions) {
+    ctx.error(cp.at("read_uncommitted"), "read_uncommitted: needs 'transactions: true'");
+  }
   if (c.receiver_queue() != 0) cc.receiver_queue_size = c.receiver_queue();
   cfg.processing_ns =
       ctx.duration(c.processing_time(), cp.at("processing_time"), "processing_time", 0);
@@ -349,6 +360,114 @@ void load_consumer(const scenario::Consumer& c, const Place& cp, LoadContext& ct
   cfg.stop_ns = ctx.duration(c.stop(), cp.at("stop"), "stop", out->duration_ns);
   if (cfg.start_ns > cfg.stop_ns) ctx.error(cp.at("stop"), "stop is before start");
   spec->config.consumers.push_back(std::move(cfg));
+}
+
+// Transactional producers and pipelines need the brokers to run transactions.
+bool needs_transactions(const char* kind, const Place& place, LoadContext& ctx,
+                        const ScenarioConfig& out) {
+  if (out.pulsar.broker.transactions) return true;
+  ctx.error(place.line, std::string(kind) +
+                            ": needs system { pulsar { transactions: true } }");
+  return false;
+}
+
+void load_txn_producer(const scenario::TxnProducer& t, const Place& tp, LoadContext& ctx,
+                       ScenarioConfig* out, QueueWorkloadState& state) {
+  QueueClientSpec* spec = client_node(t.node(), "txn_producer", tp, ctx, out, state);
+  if (t.topic_size() == 0) ctx.error(tp.line, "txn_producer: missing 'topic'");
+  for (int i = 0; i < t.topic_size(); ++i) {
+    if (!t.topic(i).empty()) check_topic(t.topic(i), "txn_producer", tp, ctx, out->pulsar);
+  }
+  if (!needs_transactions("txn_producer", tp, ctx, *out) || spec == nullptr) return;
+  TxnProducerConfig cfg;
+  cfg.name = !t.name().empty()
+                 ? t.name()
+                 : t.node() + "-t" + std::to_string(spec->config.txn_producers.size());
+  if (!state.producer_names.insert(cfg.name).second) {
+    ctx.error(tp.at("name"), "name: two producers are named \"" + cfg.name +
+                                 "\"; a producer's name is its messages' identity");
+  }
+  cfg.owner = t.owner().empty() ? cfg.name : t.owner();
+  cfg.topics = {t.topic().begin(), t.topic().end()};
+  if (t.rate().empty()) ctx.error(tp.line, "txn_producer: missing 'rate', e.g. \"20/s\"");
+  cfg.rate_per_s = ctx.rate(t.rate(), tp.at("rate"), "rate", 1);
+  if (t.messages_per_txn() != 0) cfg.messages_per_txn = t.messages_per_txn();
+  if (!(t.abort_probability() >= 0 && t.abort_probability() <= 1)) {
+    ctx.error(tp.at("abort_probability"), "abort_probability must be in [0, 1]");
+  }
+  cfg.abort_probability = t.abort_probability();
+  cfg.txn_timeout_ns =
+      ctx.duration(t.txn_timeout(), tp.at("txn_timeout"), "txn_timeout", cfg.txn_timeout_ns);
+  if (cfg.txn_timeout_ns <= 0) ctx.error(tp.at("txn_timeout"), "txn_timeout must be > 0");
+  const std::int64_t size = ctx.bytes(t.size(), tp.at("size"), "size", 64);
+  if (size < static_cast<std::int64_t>(kQueuePayloadHeader) || size > kMaxMessageBytes) {
+    ctx.error(tp.at("size"), "size: must be in [8B, 5MiB]");
+  } else {
+    cfg.size = static_cast<std::size_t>(size);
+  }
+  client::ProducerConfig& pc = cfg.producer;
+  pc.batching_max_publish_delay_ns =
+      ctx.duration(t.batching_max_delay(), tp.at("batching_max_delay"), "batching_max_delay",
+                   pc.batching_max_publish_delay_ns);
+  pc.send_timeout_ns =
+      ctx.duration(t.send_timeout(), tp.at("send_timeout"), "send_timeout", pc.send_timeout_ns);
+  if (pc.send_timeout_ns <= 0) ctx.error(tp.at("send_timeout"), "send_timeout must be > 0");
+  cfg.start_ns = ctx.duration(t.start(), tp.at("start"), "start", 0);
+  cfg.stop_ns = ctx.duration(t.stop(), tp.at("stop"), "stop", out->duration_ns);
+  if (cfg.start_ns > cfg.stop_ns) ctx.error(tp.at("stop"), "stop is before start");
+  cfg.max_txns = t.max_txns();
+  spec->config.txn_producers.push_back(std::move(cfg));
+}
+
+void load_pipeline(const scenario::Pipeline& p, const Place& pp, LoadContext& ctx,
+                   ScenarioConfig* out, QueueWorkloadState& state) {
+  QueueClientSpec* spec = client_node(p.node(), "pipeline", pp, ctx, out, state);
+  const auto topic = [&](const std::string& name, const char* field) {
+    if (name.empty()) {
+      ctx.error(pp.line, std::string("pipeline: missing '") + field + "'");
+    } else if (!out->pulsar.topics.contains(name)) {
+      ctx.error(pp.at(field), std::string(field) + ": no topic named \"" + name +
+                                  "\" in system { pulsar { topic { ... } } }");
+    }
+  };
+  topic(p.input(), "input");
+  topic(p.output(), "output");
+  if (!needs_transactions("pipeline", pp, ctx, *out) || spec == nullptr) return;
+  PipelineConfig cfg;
+  const std::string base = p.node() + "-pipeline" + std::to_string(spec->config.pipelines.size());
+  cfg.owner = p.owner();
+  cfg.input.topic = p.input();
+  cfg.input.subscription = p.subscription().empty() ? "pipeline" : p.subscription();
+  cfg.input.type = to_pulsar(p.type());
+  cfg.input.name = p.consumer_name().empty() ? base : p.consumer_name();
+  if (p.receiver_queue() != 0) cfg.input.receiver_queue_size = p.receiver_queue();
+  cfg.input.read_uncommitted = p.read_uncommitted();
+  const pulsar::SubscriptionType type = cfg.input.type;
+  const auto [it, added] = out->pulsar.subscriptions.emplace(cfg.input.subscription, type);
+  if (!added && it->second != type) {
+    ctx.error(pp.at("type"), "type: subscription "" + cfg.input.subscription + "" is " +
+                                 pulsar::SubscriptionType_Name(type) + " here but " +
+                                 pulsar::SubscriptionType_Name(it->second) + " elsewhere");
+  }
+  cfg.output.topic = p.output();
+  cfg.output.name = p.output_name().empty() ? base : p.output_name();
+  if (!state.producer_names.insert(cfg.output.name).second) {
+    ctx.error(pp.at("output_name"), "output_name: two producers are named \"" +
+                                        cfg.output.name + "\"; a producer's name is its "
+                                        "messages' identity");
+  }
+  if (p.messages_per_txn() != 0) cfg.messages_per_txn = p.messages_per_txn();
+  cfg.max_wait_ns = ctx.duration(p.max_wait(), pp.at("max_wait"), "max_wait", cfg.max_wait_ns);
+  if (cfg.max_wait_ns <= 0) ctx.error(pp.at("max_wait"), "max_wait must be > 0");
+  cfg.processing_ns =
+      ctx.duration(p.processing_time(), pp.at("processing_time"), "processing_time", 0);
+  cfg.txn_timeout_ns =
+      ctx.duration(p.txn_timeout(), pp.at("txn_timeout"), "txn_timeout", cfg.txn_timeout_ns);
+  if (cfg.txn_timeout_ns <= 0) ctx.error(pp.at("txn_timeout"), "txn_timeout must be > 0");
+  cfg.start_ns = ctx.duration(p.start(), pp.at("start"), "start", 0);
+  cfg.stop_ns = ctx.duration(p.stop(), pp.at("stop"), "stop", out->duration_ns);
+  if (cfg.start_ns > cfg.stop_ns) ctx.error(pp.at("stop"), "stop is before start");
+  spec->config.pipelines.push_back(std::move(cfg));
 }
 
 }  // namespace
@@ -401,6 +520,12 @@ void load_queue_clients(const scenario::Workload& in, const Place& place, LoadCo
     if (in.consumer_size() > 0) {
       ctx.error(place.at("consumer", 0), "consumer: needs system { pulsar { ... } }");
     }
+    if (in.txn_producer_size() > 0) {
+      ctx.error(place.at("txn_producer", 0), "txn_producer: needs system { pulsar { ... } }");
+    }
+    if (in.pipeline_size() > 0) {
+      ctx.error(place.at("pipeline", 0), "pipeline: needs system { pulsar { ... } }");
+    }
     return;
   }
   QueueWorkloadState state;
@@ -409,6 +534,13 @@ void load_queue_clients(const scenario::Workload& in, const Place& place, LoadCo
   }
   for (int i = 0; i < in.consumer_size(); ++i) {
     load_consumer(in.consumer(i), place.nested("consumer", in.consumer(i), i), ctx, out, state);
+  }
+  for (int i = 0; i < in.txn_producer_size(); ++i) {
+    load_txn_producer(in.txn_producer(i), place.nested("txn_producer", in.txn_producer(i), i),
+                      ctx, out, state);
+  }
+  for (int i = 0; i < in.pipeline_size(); ++i) {
+    load_pipeline(in.pipeline(i), place.nested("pipeline", in.pipeline(i), i), ctx, out, state);
   }
 }
 

@@ -40,14 +40,16 @@ QueueJudge::QueueJudge(const QueueCheckInput& input) : in_(input) {
 
 CheckResult QueueJudge::run() {
   log_ = read_queue_log(in_.metadata_log, in_.journals,
-                        in_.identity == QueueIdentity::sequence_id, partitions_, producers_,
-                        messages_);
+                        in_.identity == QueueIdentity::sequence_id,
+                        LogNames{partitions_, producers_, txns_, messages_});
   index_log();
   read_history();
+  time_commits();
   check_log();
   check_sends();
   check_send_order();
   check_gaps();
+  check_txns();
   report_metrics();
   return std::move(result_);
 }
@@ -72,6 +74,11 @@ void QueueJudge::read_history() {
   for (const QueueOp& original : *in_.history) {
     SL_ASSERT(original.time_ns >= 0);
     last_ns_ = std::max(last_ns_, original.time_ns);
+    // A transaction's end names no topic: it is no message's op.
+    if (original.kind == QueueOpKind::commit || original.kind == QueueOpKind::abort) {
+      on_txn_end(original);
+      continue;
+    }
     QueueOp routed_op;
     const QueueOp* current = &original;
     if (original.kind == QueueOpKind::send && original.type != OpType::ok) {
@@ -98,7 +105,11 @@ void QueueJudge::read_history() {
         if (op.type == OpType::ok) on_poll(op, message, partition);
         break;
       case QueueOpKind::ack:
-        if (op.type == OpType::ok) on_ack(op, message);
+        if (op.type == OpType::ok) on_ack(op, message, partition);
+        break;
+      case QueueOpKind::commit:
+      case QueueOpKind::abort:
+        SL_ASSERT_MSG(false, "queue checker: a transaction's end is not a message's op");
         break;
     }
   }
@@ -112,6 +123,7 @@ void QueueJudge::grow_partitions() {
   if (log_.partitions.size() < n) log_.partitions.resize(n);
   claims_.resize(n);
   ordinal_acks_.resize(n);
+  outcome_.resize(n);
   topic_of_.resize(n, kNoIndex);
 }
 
@@ -184,11 +196,13 @@ void QueueJudge::on_send(const QueueOp& op, std::uint32_t message, std::uint32_t
 void QueueJudge::on_send_ok(const QueueOp& op, std::uint32_t message, std::uint32_t partition) {
   count_in_second(publish_per_second_, op.time_ns);
   MessageState& s = state_[message];
-  if (s.ok_ns < 0) {
+  const bool first_ok = s.ok_ns < 0;
+  if (first_ok) {
     s.ok_ns = op.time_ns;
     s.ok_process = op.process;
     if (!op.broker.empty()) s.ok_broker = brokers_.intern(op.broker);
   }
+  if (!op.txn.empty()) on_txn_send_ok(message, partition, txn_of(op.txn), first_ok);
   // ledger_id 0: the broker acknowledged it as a duplicate of a message already stored,
   // so the op names no position.
   if (op.ledger_id == 0) return;
@@ -196,6 +210,7 @@ void QueueJudge::on_send_ok(const QueueOp& op, std::uint32_t message, std::uint3
     s.ok_ledger = op.ledger_id;
     s.ok_entry = op.entry_id;
     s.ok_batch = op.batch_index;
+    s.ok_position_ns = op.time_ns;
   }
   claim_position(op, message, partition);
   check_split_brain(op, message, partition);
@@ -243,11 +258,9 @@ void QueueJudge::on_poll(const QueueOp& op, std::uint32_t message, std::uint32_t
     }
   }
   if (op.ledger_id != 0) claim_position(op, message, partition);
-  if (first_time && ordered_[subscription]) {
-    const std::uint32_t at =
-        log_index(partition, op.ledger_id, op.entry_id, op.batch_index, message);
-    check_poll_order(op, subscription, partition, at);
-  }
+  const std::uint32_t at = log_index(partition, op.ledger_id, op.entry_id, op.batch_index, message);
+  if (at != kNoIndex) check_aborted_read(op, partition, at);
+  if (first_time && ordered_[subscription]) check_poll_order(op, subscription, partition, at);
 }
 
 // Exclusive and failover subscriptions deliver a partition in log order to their one
@@ -274,10 +287,48 @@ void QueueJudge::check_poll_order(const QueueOp& op, std::uint32_t subscription,
   }
 }
 
-void QueueJudge::on_ack(const QueueOp& op, std::uint32_t message) {
+// An ack inside a transaction takes effect only if the transaction commits on the acked
+// partition (REFERENCE.md "Pulsar transactions": pending acks are applied by the commit
+// marker, released by the abort marker); one that did not commit acked nothing.
+void QueueJudge::on_ack(const QueueOp& op, std::uint32_t message, std::uint32_t partition) {
   ++acks_;
+  if (!op.txn.empty() && !committed_in(partition, txn_of(op.txn))) return;
   DeliveryState& d = delivery(subscription_of(op), message);
   if (d.first_ack_ns < 0 || op.time_ns < d.first_ack_ns) d.first_ack_ns = op.time_ns;
+}
+
+void QueueJudge::on_txn_end(const QueueOp& op) {
+  if (op.txn.empty() || op.type != OpType::ok) return;
+  TxnState& t = txn_state_[txn_of(op.txn)];
+  if (op.kind == QueueOpKind::commit) {
+    ++commits_ok_;
+    if (t.commit_ok_ns < 0 || op.time_ns < t.commit_ok_ns) {
+      t.commit_ok_ns = op.time_ns;
+      t.commit_ok_process = op.process;
+    }
+  } else {
+    ++aborts_ok_;
+    if (t.abort_ok_ns < 0 || op.time_ns < t.abort_ok_ns) t.abort_ok_ns = op.time_ns;
+  }
+}
+
+// A message sent again in another transaction (its first one aborted) is judged by the
+// one that committed it in its partition, if any.
+void QueueJudge::on_txn_send_ok(std::uint32_t message, std::uint32_t partition,
+                                std::uint32_t txn, bool first_ok) {
+  std::vector<std::uint32_t>& sent = txn_state_[txn].sent;
+  if (sent.empty() || sent.back() != message) sent.push_back(message);
+  MessageState& s = state_[message];
+  if (first_ok || (s.txn != kNoIndex && !committed_in(partition, s.txn) &&
+                   committed_in(partition, txn))) {
+    s.txn = txn;
+  }
+}
+
+std::uint32_t QueueJudge::txn_of(const std::string& name) {
+  const std::uint32_t id = txns_.intern(name);
+  if (txn_state_.size() <= id) txn_state_.resize(id + 1);
+  return id;
 }
 
 void QueueJudge::claim_position(const QueueOp& op, std::uint32_t message,

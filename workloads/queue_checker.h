@@ -6,20 +6,39 @@
 // Kafka checker (REFERENCE.md "Anomaly names"); a message is the producer's
 // (name, number) within one partition (see QueueIdentity), and a position is (ledger,
 // entry, batch index).
+// Transactions (REFERENCE.md "Pulsar transactions (PIP-31)"): a transaction's messages
+// are visible in a partition once its commit marker is in that partition's log; its first
+// marker there decides (readers ignore a later one), and no marker by the end of the log
+// means it did not commit there. A copy is visible when it is not transactional or its
+// transaction committed in the partition. A send inside a transaction names it (QueueOp.txn).
 // - lost-write: a send acknowledged ok whose message is nowhere in its partition's log,
 //   or whose acknowledged position holds another message (a send the broker acked as a
 //   duplicate, ledger_id 0, needs only to be present; one whose position is past the log
-//   while the message is stored elsewhere is not lost);
-// - duplicate: a message stored at more than one position of its partition's log (one
-//   per extra copy);
+//   while the message is stored elsewhere is not lost); a transaction's message counts
+//   only if the transaction committed in its partition. Also, once per transaction, a
+//   commit op that returned ok while an abort marker of the transaction is in some log, or
+//   a message whose send in it was acknowledged ok is in a partition without the
+//   transaction's commit marker;
+// - duplicate: a message with more than one visible copy in its partition's log (one per
+//   extra copy); and, across a pipeline (workloads/pipeline_payload.h), two distinct
+//   visible output messages made from the same input (one per extra output);
 // - duplicate-delivery: a delivery to a subscription after an ack of that subscription
-//   for the message (ack time < poll time), one per such delivery;
+//   for the message (ack time < poll time), one per such delivery; an ack inside a
+//   transaction counts only if the transaction committed in the acked partition;
 // - unseen: a send acknowledged more than unseen_grace_ns before the history's last op,
 //   present in the log, delivered to no subscription although some subscription exists on
-//   its topic (any poll names it for that topic);
+//   its topic (any poll names it for that topic); a transaction's message only if the
+//   transaction committed in its partition, and the grace counts from when it certainly
+//   had (its commit op's ok, or an entry after its commit marker acknowledged or read);
+// - G1a (aborted read): a delivery of a copy that is not visible; one per delivery;
+// - partial-txn: a transaction with a commit marker in one partition and an abort marker in
+//   another (or the same), once per transaction; and a subscription that got some but not
+//   all of a committed transaction's messages (visible copies) on the topics it reads,
+//   the commit having certainly happened (as for unseen) more than unseen_grace_ns before
+//   the history's last op, once per (transaction, subscription);
 // - poll-skip (exclusive and failover subscriptions): two consecutive first-time
 //   deliveries to one consumer process on one partition, at log positions p < q, with a
-//   message strictly between them that the subscription never received;
+//   visible message strictly between them that the subscription never received;
 // - nonmonotonic-poll (exclusive and failover): a first-time delivery at a log position
 //   before the previous first-time delivery's to the same (process, subscription,
 //   partition); redeliveries may rewind (at-least-once);
@@ -27,7 +46,7 @@
 //   number) stored in the opposite order;
 // - inconsistent-offsets: one position reported by send-ok / poll ops for two messages;
 // - unexpected: a log message no send invoked (once per message), or an entry that is
-//   not a batch;
+//   neither a batch nor a control entry (a marker or pending-ack record, with no messages);
 // - split-brain: per partition, a send acknowledged by broker X for a ledger of ordinal o
 //   at time t although another broker Y acknowledged a send for a ledger of higher
 //   ordinal before t; except a late reply (X paused with it queued): the send was invoked

@@ -53,6 +53,16 @@ void QueueClient::on_start() {
   for (std::size_t i = 0; i < config_.consumers.size(); ++i) {
     timers_.after(config_.consumers[i].start_ns, [this, i] { start_consumer(i); });
   }
+  for (const TxnProducerConfig& c : config_.txn_producers) {
+    txn_producers_.push_back(std::make_unique<TxnProducerRun>(rt_, client_, history_, c));
+    TxnProducerRun* run = txn_producers_.back().get();
+    timers_.after(c.start_ns, [run] { run->start(); });
+  }
+  for (const PipelineConfig& c : config_.pipelines) {
+    pipelines_.push_back(std::make_unique<PipelineRun>(rt_, client_, history_, c));
+    PipelineRun* run = pipelines_.back().get();
+    timers_.after(c.start_ns, [run] { run->start(); });
+  }
 }
 
 void QueueClient::on_message(NodeId from, std::span<const std::uint8_t> bytes) {
@@ -175,28 +185,7 @@ void QueueClient::tick(std::size_t index) {
 
 void QueueClient::sent(std::size_t index, const client::SendResult& r) {
   const ProducerRun& run = *producers_[index];
-  QueueOp op;
-  op.process = rt_.self();
-  op.kind = QueueOpKind::send;
-  op.producer = run.config.producer.name;
-  op.seq = r.token;
-  op.topic = run.config.topic;
-  if (r.error == client::SendError::ok) {
-    op.type = OpType::ok;
-    op.partition = r.message_id.partition();
-    // A duplicate acknowledged by deduplication has no position of its own.
-    if (!r.duplicate) {
-      op.ledger_id = r.message_id.ledger_id();
-      op.entry_id = r.message_id.entry_id();
-      op.batch_index = r.message_id.batch_index();
-    }
-    op.broker = r.broker;
-  } else {
-    // Refused before it was sent: certainly not stored. Otherwise nobody knows.
-    op.type = r.error == client::SendError::queue_full ? OpType::fail : OpType::info;
-    op.error = client::to_string(r.error);
-  }
-  history_.record(std::move(op));
+  record_send_result(history_, rt_.self(), run.config.producer.name, run.config.topic, "", r);
 }
 
 // ---- Consuming -----------------------------------------------------------------------------

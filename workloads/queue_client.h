@@ -23,6 +23,7 @@
 #include "runtime/owned_timers.h"
 #include "runtime/runtime.h"
 #include "workloads/queue_history.h"
+#include "workloads/txn_client.h"
 
 namespace streamlab::workloads {
 
@@ -78,6 +79,8 @@ struct QueueClientConfig {
   client::ClientConfig client;
   std::vector<QueueProducerConfig> producers;
   std::vector<QueueConsumerConfig> consumers;
+  std::vector<TxnProducerConfig> txn_producers;  // workloads/txn_client.h
+  std::vector<PipelineConfig> pipelines;
 };
 
 class QueueClient final : public Node {
@@ -109,6 +112,8 @@ class QueueClient final : public Node {
   client::Client client_;
   std::vector<std::unique_ptr<ProducerRun>> producers_;
   std::vector<std::unique_ptr<ConsumerRun>> consumers_;
+  std::vector<std::unique_ptr<TxnProducerRun>> txn_producers_;
+  std::vector<std::unique_ptr<PipelineRun>> pipelines_;
   pulsar::PulsarMessage in_;
   OwnedTimers timers_;
 };

@@ -5,6 +5,9 @@
 // fail when it certainly was not stored, info when the client cannot know) and every
 // delivery (recorded once, as ok, when a consumer receives a message) and every
 // acknowledgement a consumer sends (recorded once, as ok, with the message it acks).
+// Transactions (workloads/txn_client.h): sends and acks inside one carry its id, and its
+// end is a commit or abort op (invoke, then ok when the coordinator confirmed it, fail
+// when it certainly did not happen, info when the outcome is unknown).
 
 #include <cstdint>
 #include <string>
@@ -13,7 +16,7 @@
 
 namespace streamlab::workloads {
 
-enum class QueueOpKind : std::uint8_t { send, poll, ack };
+enum class QueueOpKind : std::uint8_t { send, poll, ack, commit, abort };
 
 struct QueueOp {
   std::int64_t time_ns = 0;
@@ -33,6 +36,7 @@ struct QueueOp {
   std::string broker;              // send ok: the broker that acknowledged it.
   std::uint32_t redelivery_count = 0;  // poll.
   std::string error;                   // fail / info: why.
+  std::string txn;  // send / ack inside a transaction, commit / abort: "<most>:<least>".
 };
 
 using QueueHistory = HistoryOf<QueueOp>;

@@ -46,6 +46,8 @@ const char* kind_name(QueueOpKind kind) {
     case QueueOpKind::send: return "send";
     case QueueOpKind::poll: return "poll";
     case QueueOpKind::ack: return "ack";
+    case QueueOpKind::commit: return "commit";
+    case QueueOpKind::abort: return "abort";
   }
   return "?";
 }
@@ -70,6 +72,7 @@ std::string queue_op_to_json(const QueueOp& op) {
   put_string(out, "broker", op.broker);
   put_int(out, "redelivery", op.redelivery_count, 0);
   put_string(out, "error", op.error);
+  put_string(out, "txn", op.txn);  // Last: lines without transactions are as they were.
   out += '}';
   return out;
 }
@@ -92,7 +95,9 @@ Result<QueueOp> queue_op_from_json(const std::string& line) {
         if (value == "send") op.kind = QueueOpKind::send;
         else if (value == "poll") op.kind = QueueOpKind::poll;
         else if (value == "ack") op.kind = QueueOpKind::ack;
-        else return Error{"f: \"" + value + "\" is not send, poll or ack"};
+        else if (value == "commit") op.kind = QueueOpKind::commit;
+        else if (value == "abort") op.kind = QueueOpKind::abort;
+        else return Error{"f: \"" + value + "\" is not send, poll, ack, commit or abort"};
       } else if (key == "producer") op.producer = value;
       else if (key == "seq") op.seq = std::stoull(value);
       else if (key == "topic") op.topic = value;
@@ -105,6 +110,7 @@ Result<QueueOp> queue_op_from_json(const std::string& line) {
       else if (key == "broker") op.broker = value;
       else if (key == "redelivery") op.redelivery_count = static_cast<std::uint32_t>(std::stoul(value));
       else if (key == "error") op.error = value;
+      else if (key == "txn") op.txn = value;
       else return Error{"unknown field \"" + key + "\""};
     } catch (const std::exception&) {
       return Error{key + ": \"" + value + "\" is not a valid number"};

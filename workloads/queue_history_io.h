@@ -3,8 +3,9 @@
 // A queue history as JSON lines, one operation per line, so histories recorded by
 // separate processes (real mode's produce and consume commands) can be judged together
 // by the same checker. Fields: time (ns), process, type (invoke/ok/fail/info),
-// f (send/poll/ack), producer, seq, topic, partition, subscription, key, ledger, entry,
-// batch, broker, redelivery, error. Fields at their default are left out.
+// f (send/poll/ack/commit/abort), producer, seq, topic, partition, subscription, key,
+// ledger, entry, batch, broker, redelivery, error, txn ("<most>:<least>"). Fields at their
+// default are left out, so a history without transactions reads as it did before them.
 
 #include <string>
 #include <vector>

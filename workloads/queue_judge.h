@@ -3,11 +3,11 @@
 // The queue checker's working state (workloads/queue_checker.h says what it judges). One
 // pass over the history records sends, deliveries and acks per message (dense ids, so a
 // million-op history costs a few vectors) and checks what can be checked in time order;
-// the verdicts that need the whole run follow (queue_verdicts.cc), then the metrics
-// (queue_metrics.cc).
+// the verdicts that need the whole run follow (queue_verdicts.cc, txn_verdicts.cc), then
+// the metrics (queue_metrics.cc).
 //
 // [SECTION] index: history pass (queue_checker.cc), verdicts (queue_verdicts.cc),
-// metrics and series (queue_metrics.cc).
+// transactions (txn_verdicts.cc), metrics and series (queue_metrics.cc).
 
 #include <compare>
 #include <cstdint>
@@ -37,11 +37,33 @@ struct MessageState {
   std::uint64_t ok_ledger = 0;
   std::int64_t ok_entry = -1;
   std::int32_t ok_batch = -1;
+  std::int64_t ok_position_ns = -1;  // The time of that first ok with a position.
   std::uint32_t ok_broker = kNoIndex;
   std::uint32_t ok_process = 0;
+  std::uint32_t txn = kNoIndex;         // The first send ok's transaction, if any.
   std::int64_t first_delivery_ns = -1;  // To any subscription.
   std::uint32_t first_log = kNoIndex;   // Log index of its first copy in its partition.
   std::uint32_t copies = 0;
+  // Copies a reader of committed data is given: not transactional, or of a transaction
+  // committed in the partition (QueueJudge::visible).
+  std::uint32_t first_visible = kNoIndex;
+  std::uint32_t visible_copies = 0;
+};
+
+// What the run did with one transaction (a txns_ id).
+struct TxnState {
+  std::int64_t commit_ok_ns = -1;  // The first commit op that returned ok; -1: none.
+  std::uint32_t commit_ok_process = 0;
+  std::int64_t abort_ok_ns = -1;
+  // When the commit had certainly happened: its ok, or an entry after one of its commit
+  // markers stored (QueueJudge::time_commits); -1: unknown.
+  std::int64_t committed_by_ns = -1;
+  // Its first commit and abort markers anywhere, in partition order: (partition, index in
+  // the partition's markers); partition kNoIndex: none.
+  std::pair<std::uint32_t, std::uint32_t> commit_marker{kNoIndex, 0};
+  std::pair<std::uint32_t, std::uint32_t> abort_marker{kNoIndex, 0};
+  std::vector<std::uint32_t> sent;       // Messages a send ok in it named, in history order.
+  std::vector<std::uint32_t> committed;  // Its messages' ids where it committed, log order.
 };
 
 // One subscription's dealings with one message.
@@ -98,7 +120,11 @@ class QueueJudge {
   void on_poll(const QueueOp& op, std::uint32_t message, std::uint32_t partition);
   void check_poll_order(const QueueOp& op, std::uint32_t subscription, std::uint32_t partition,
                         std::uint32_t at);
-  void on_ack(const QueueOp& op, std::uint32_t message);
+  void on_ack(const QueueOp& op, std::uint32_t message, std::uint32_t partition);
+  void on_txn_end(const QueueOp& op);
+  void on_txn_send_ok(std::uint32_t message, std::uint32_t partition, std::uint32_t txn,
+                      bool first_ok);
+  std::uint32_t txn_of(const std::string& name);
   void claim_position(const QueueOp& op, std::uint32_t message, std::uint32_t partition);
   void check_split_brain(const QueueOp& op, std::uint32_t message, std::uint32_t partition);
   DeliveryState& delivery(std::uint32_t subscription, std::uint32_t message);
@@ -112,12 +138,34 @@ class QueueJudge {
 
   // [SECTION] Verdicts (queue_verdicts.cc)
   void index_log();
+  void index_copies();
   void check_log();
   void check_sends();
   std::string why_absent(std::uint32_t partition, const MessageState& s) const;
   void check_send(std::uint32_t message);
   void check_send_order();
   void check_gaps();
+
+  // [SECTION] Transactions (txn_verdicts.cc)
+  void index_markers();
+  // The transaction's first marker in the partition's log (what its readers apply), or null.
+  const LogMarker* marker_of(std::uint32_t partition, std::uint32_t txn) const;
+  bool committed_in(std::uint32_t partition, std::uint32_t txn) const;
+  // Whether a reader of committed data is given this message of the partition's log.
+  bool visible(std::uint32_t partition, const LogMessage& m) const;
+  void check_aborted_read(const QueueOp& op, std::uint32_t partition, std::uint32_t at);
+  void time_commits();
+  std::vector<std::int64_t> stored_by(std::uint32_t partition) const;
+  void check_txns();
+  void check_split_outcome(std::uint32_t txn);
+  void check_committed_sends(std::uint32_t txn);
+  void check_txn_reads(std::uint32_t txn);
+  void check_pipeline_outputs();
+  std::string txn_words(std::uint32_t txn) const;
+  std::string marker_words(std::uint32_t partition, const LogMarker& marker) const;
+  std::string outcome_words(std::uint32_t partition, std::uint32_t txn) const;
+  std::string end_words(std::uint32_t txn) const;
+  std::string output_words(const PipelineOutput& out) const;
 
   // [SECTION] Metrics and series (queue_metrics.cc)
   void report_metrics();
@@ -138,12 +186,16 @@ class QueueJudge {
   NameTable producers_;
   NameTable brokers_;
   NameTable subscriptions_;
+  NameTable txns_;  // "<most>:<least>".
   MessageTable messages_;
   QueueLog log_;
 
   std::vector<MessageState> state_;                      // By message.
   std::vector<std::vector<DeliveryState>> delivered_;    // By subscription, then message.
   std::vector<bool> ordered_;                            // By subscription: exclusive/failover.
+  std::vector<TxnState> txn_state_;                      // By transaction.
+  // By partition: transaction -> index of its first marker in the partition's markers.
+  std::vector<std::map<std::uint32_t, std::uint32_t>> outcome_;
   std::vector<std::uint32_t> topic_of_;                  // By partition; kNoIndex: unknown.
   std::map<std::string, std::vector<std::uint32_t>, std::less<>> partition_ids_;
   std::set<std::pair<std::uint32_t, std::uint32_t>> topic_subscriptions_;  // (topic, sub).
@@ -167,6 +219,10 @@ class QueueJudge {
   std::uint64_t redeliveries_ = 0;
   std::uint64_t delivery_duplicates_ = 0;
   std::uint64_t log_duplicates_ = 0;
+  std::uint64_t pipeline_duplicates_ = 0;
+  std::uint64_t aborted_reads_ = 0;
+  std::uint64_t commits_ok_ = 0;
+  std::uint64_t aborts_ok_ = 0;
   std::vector<std::uint64_t> publish_per_second_;  // Send oks in second k.
   std::vector<std::uint64_t> consume_per_second_;  // Deliveries in second k.
 };

@@ -6,6 +6,7 @@
 
 #include "base/assert.h"
 #include "broker/pulsar/pulsar.pb.h"
+#include "broker/pulsar/wire.h"
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
@@ -66,6 +67,10 @@ std::optional<std::uint64_t> PartitionLog::ordinal_of(std::uint64_t ledger) cons
   return ledgers[l->second].ordinal;
 }
 
+std::string txn_name(std::uint64_t most, std::uint64_t least) {
+  return std::to_string(most) + ":" + std::to_string(least);
+}
+
 StoredIdentity stored_identity(const std::string& producer_name, const std::string& payload,
                                std::uint64_t sequence_id, bool by_sequence_id) {
   if (by_sequence_id) return StoredIdentity{producer_name, sequence_id};
@@ -99,7 +104,8 @@ std::optional<std::uint64_t> ledger_of_key(std::string_view key) {
   return id;
 }
 
-// The topic of a "/topics/<topic>/ledgers" key (not a cursor named "ledgers").
+// The topic of a "/topics/<topic>/ledgers" key (not a cursor named "ledgers", nor the
+// transaction coordinator's log: listed like a topic's, it holds TxnLogRecords, no batches).
 std::optional<std::string_view> topic_of_list_key(std::string_view key) {
   constexpr std::string_view prefix = "/topics/";
   constexpr std::string_view suffix = "/ledgers";
@@ -110,6 +116,7 @@ std::optional<std::string_view> topic_of_list_key(std::string_view key) {
   const std::string_view topic =
       key.substr(prefix.size(), key.size() - prefix.size() - suffix.size());
   if (topic.find("/cursors") != std::string_view::npos) return std::nullopt;
+  if (topic == pulsar::kTxnCoordinator) return std::nullopt;
   return topic;
 }
 
@@ -142,10 +149,24 @@ struct Reader {
   const MetadataHistory& history;
   const JournalsByBookie& journals;
   bool by_sequence_id = false;
-  NameTable& producers;
-  MessageTable& messages;
+  const LogNames& names;
   pulsar::EntryData batch;
 };
+
+std::uint32_t txn_of(const pulsar::TxnId& id, Reader& reader) {
+  return reader.names.txns.intern(txn_name(id.most(), id.least()));
+}
+
+// A marker or a pending-ack record: no messages, and nothing a reader is given
+// (REFERENCE.md "Pulsar transactions": consumers skip markers).
+void read_control(const pulsar::EntryData& control, std::uint64_t ledger, std::int64_t entry,
+                  Reader& reader, PartitionLog& log, QueueLog& out) {
+  ++out.control_entries;
+  if (!control.has_marker()) return;
+  const pulsar::TxnMarker& marker = control.marker();
+  log.markers.push_back(LogMarker{txn_of(marker.txn(), reader), marker.commit(),
+                                  static_cast<std::uint32_t>(log.messages.size()), ledger, entry});
+}
 
 // Appends one readable entry's messages to the partition's log.
 void read_batch(const std::string& payload, std::uint32_t partition, std::uint32_t ledger_index,
@@ -156,17 +177,32 @@ void read_batch(const std::string& payload, std::uint32_t partition, std::uint32
     out.bad_entries.push_back(BadEntry{partition, ledger, entry, "does not parse as a batch"});
     return;
   }
+  const bool control = batch.has_marker() || batch.has_pending_ack();
+  if (control && batch.messages_size() > 0) {
+    out.bad_entries.push_back(
+        BadEntry{partition, ledger, entry, "is a transaction's control entry holding messages"});
+    return;
+  }
+  if (control) {
+    read_control(batch, ledger, entry, reader, log, out);
+    return;
+  }
   if (batch.messages_size() == 0) {
     out.bad_entries.push_back(BadEntry{partition, ledger, entry, "holds an empty batch"});
     return;
   }
+  const std::uint32_t txn = batch.has_txn() ? txn_of(batch.txn(), reader) : kNoIndex;
   for (int i = 0; i < batch.messages_size(); ++i) {
     const pulsar::SingleMessage& m = batch.messages(i);
     const StoredIdentity id = stored_identity(batch.producer_name(), m.payload(),
                                               m.sequence_id(), reader.by_sequence_id);
-    const std::uint32_t message =
-        reader.messages.intern(MessageKey{partition, reader.producers.intern(id.producer), id.seq});
-    log.messages.push_back(LogMessage{message, ledger_index, entry, i});
+    const std::uint32_t message = reader.names.messages.intern(
+        MessageKey{partition, reader.names.producers.intern(id.producer), id.seq});
+    const auto at = static_cast<std::uint32_t>(log.messages.size());
+    log.messages.push_back(LogMessage{message, ledger_index, entry, i, txn});
+    if (std::optional<PipelineSource> source = decode_pipeline_source(m.payload())) {
+      out.pipeline_outputs.push_back(PipelineOutput{partition, at, std::move(*source)});
+    }
   }
   SL_ASSERT_MSG(log.messages.size() < kNoIndex, "queue checker: partition log too long");
 }
@@ -202,14 +238,13 @@ void read_ledger_into(std::uint32_t partition, std::uint64_t ledger, std::uint64
 
 QueueLog read_queue_log(std::span<const std::uint8_t> metadata_log,
                         const std::map<std::string, std::span<const std::uint8_t>>& journals,
-                        bool by_sequence_id, NameTable& partitions, NameTable& producers,
-                        MessageTable& messages) {
+                        bool by_sequence_id, const LogNames& names) {
   const MetadataHistory history = read_metadata_history(metadata_log);
   const JournalsByBookie parsed = parse_journals(journals);
-  Reader reader{history, parsed, by_sequence_id, producers, messages, {}};
+  Reader reader{history, parsed, by_sequence_id, names, {}};
   QueueLog out;
   for (const auto& [topic, listed] : history.listed) {
-    const std::uint32_t partition = partitions.intern(topic);
+    const std::uint32_t partition = names.partitions.intern(topic);
     if (out.partitions.size() <= partition) out.partitions.resize(partition + 1);
     std::vector<std::pair<std::uint64_t, std::uint64_t>> order;  // (ordinal, ledger)
     for (const auto& [ledger, ordinal] : listed) order.emplace_back(ordinal, ledger);

@@ -10,7 +10,14 @@
 // LedgerMetadata put for /ledgers/<id>, even if the key was removed later, as a reader
 // finds it (workloads/ledger_view.h). Each entry is one producer's batch (EntryData);
 // message i of the batch sits at (ledger, entry, batch index i). Cursor ledgers are listed
-// in no topic's list, so they are never read.
+// in no topic's list, so they are never read; the transaction coordinator's log, listed
+// like a topic's (pulsar::kTxnCoordinator), is skipped.
+//
+// Transactions (REFERENCE.md "Pulsar transactions (PIP-31)"): a transactional batch names
+// its transaction, and its messages are recorded with it; control entries (a transaction's
+// marker, a pending-ack record) hold no messages and are no bad entries: markers are kept
+// with their place in log order, pending-ack records only counted. A pipeline's output
+// (workloads/pipeline_payload.h) is recorded with the input it names.
 
 #include <compare>
 #include <cstdint>
@@ -22,6 +29,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "workloads/pipeline_payload.h"
 
 namespace streamlab::workloads {
 
@@ -76,6 +85,17 @@ struct LogMessage {
   std::uint32_t ledger = 0;   // Index into PartitionLog::ledgers.
   std::int64_t entry = 0;
   std::int32_t batch_index = 0;
+  std::uint32_t txn = kNoIndex;  // Its batch's transaction (a txns NameTable id), if any.
+};
+
+// A transaction's marker: it ended here, committed or aborted, on this partition.
+struct LogMarker {
+  std::uint32_t txn = 0;  // A txns NameTable id.
+  bool commit = false;
+  // Its place in log order: the messages before it, so the index of the next message.
+  std::uint32_t at = 0;
+  std::uint64_t ledger = 0;
+  std::int64_t entry = 0;
 };
 
 struct LogLedger {
@@ -91,6 +111,7 @@ struct PartitionLog {
   std::vector<LogLedger> ledgers;     // In ordinal order.
   std::vector<LogMessage> messages;   // In log order: the index is the log position.
   std::map<std::uint64_t, std::uint32_t> ledger_index;  // Ledger id -> index in ledgers.
+  std::vector<LogMarker> markers;     // In log order.
 
   // The log index of (ledger, entry, batch_index), kNoIndex when the log has no message
   // there.
@@ -109,12 +130,24 @@ struct BadEntry {
   const char* why = "";
 };
 
+// A log message a pipeline made from `source`.
+struct PipelineOutput {
+  std::uint32_t partition = 0;
+  std::uint32_t at = 0;  // Its log index.
+  PipelineSource source;
+};
+
 struct QueueLog {
   std::vector<PartitionLog> partitions;  // Indexed by partition id (NameTable).
   std::vector<BadEntry> bad_entries;
+  std::vector<PipelineOutput> pipeline_outputs;  // By partition, then in log order.
   std::uint64_t entries = 0;  // Readable entries (held by a bookie), batches or not.
   std::uint64_t messages = 0;
+  std::uint64_t control_entries = 0;  // Markers and pending-ack records.
 };
+
+// A transaction's name, as the history writes it: "<most>:<least>".
+std::string txn_name(std::uint64_t most, std::uint64_t least);
 
 // How a stored message names itself: the producer name and number the history uses
 // (queue_checker.h, QueueIdentity): sequence_id true takes them as stored.
@@ -126,11 +159,18 @@ inline constexpr std::size_t kPayloadNumberBytes = 8;
 StoredIdentity stored_identity(const std::string& producer_name, const std::string& payload,
                                std::uint64_t sequence_id, bool by_sequence_id);
 
-// Reads every topic's log. Partition names and producers met in the logs are interned
-// into `partitions` and `producers`, message identities into `messages`.
+// The names a log read interns, each in first-seen order.
+struct LogNames {
+  NameTable& partitions;
+  NameTable& producers;
+  NameTable& txns;  // By txn_name.
+  MessageTable& messages;
+};
+
+// Reads every topic's log. Partition names, producers and transactions met in the logs
+// are interned into `names`, message identities too.
 QueueLog read_queue_log(std::span<const std::uint8_t> metadata_log,
                         const std::map<std::string, std::span<const std::uint8_t>>& journals,
-                        bool by_sequence_id, NameTable& partitions, NameTable& producers,
-                        MessageTable& messages);
+                        bool by_sequence_id, const LogNames& names);
 
 }  // namespace streamlab::workloads

@@ -29,6 +29,14 @@ void QueueJudge::report_metrics() {
   m["log_duplicates"] = static_cast<double>(log_duplicates_);
   m["log_messages"] = static_cast<double>(log_.messages);
   m["log_entries"] = static_cast<double>(log_.entries);
+  // Transactions: only a run that has them reports them.
+  if (txns_.size() > 0 || log_.control_entries > 0) {
+    m["txn_commits_ok"] = static_cast<double>(commits_ok_);
+    m["txn_aborts_ok"] = static_cast<double>(aborts_ok_);
+    m["aborted_reads"] = static_cast<double>(aborted_reads_);
+    m["pipeline_duplicates"] = static_cast<double>(pipeline_duplicates_);
+    m["log_control_entries"] = static_cast<double>(log_.control_entries);
+  }
   if (in_.duration_ns > 0) {
     const double seconds = static_cast<double>(in_.duration_ns) / 1e9;
     m["throughput_publish_per_s"] = sends_ok / seconds;
@@ -51,14 +59,17 @@ void QueueJudge::report_metrics() {
 }
 
 // The backlog: per subscription on its topic, every message a producer got acknowledged
-// counts from that ok until the subscription's first ack of it (never before the ok).
-// Returns (time, +1 / -1), sorted by time.
+// counts from that ok until the subscription's first ack of it (never before the ok); a
+// transaction's message only where the transaction committed. Returns (time, +1 / -1),
+// sorted by time.
 std::vector<std::pair<std::int64_t, int>> QueueJudge::backlog_events() const {
   std::vector<std::pair<std::int64_t, int>> events;
   for (std::uint32_t message = 0; message < state_.size(); ++message) {
     const MessageState& s = state_[message];
     if (s.ok_ns < 0) continue;
-    const std::uint32_t topic = topic_of_[messages_.key(message).partition];
+    const std::uint32_t partition = messages_.key(message).partition;
+    if (s.txn != kNoIndex && !committed_in(partition, s.txn)) continue;
+    const std::uint32_t topic = topic_of_[partition];
     for (auto it = topic_subscriptions_.lower_bound({topic, 0});
          it != topic_subscriptions_.end() && it->first == topic; ++it) {
       events.emplace_back(s.ok_ns, 1);
@@ -104,14 +115,16 @@ void QueueJudge::report_series(std::int64_t end_ns,
 // instead: the two differ only for a message sent again after its ok), its end-to-end
 // latency at its first delivery (as end_to_end_ records it), acknowledged messages their
 // partition's log does not hold (lost-write also counts an acknowledged position that
-// holds another message: not here), and the log's extra copies (duplicate), each by the
-// time the message was first acknowledged, or sent if never acknowledged.
+// holds another message: not here; nor a transaction's message where it did not commit),
+// and the log's extra visible copies (duplicate), each by the time the message was first
+// acknowledged, or sent if never acknowledged.
 void QueueJudge::report_message_series(const TimeBuckets& buckets) {
   LatencySeries publish;
   LatencySeries end_to_end;
   std::vector<std::int64_t> missing_ns;
   std::vector<std::int64_t> duplicated_ns;
-  for (const MessageState& s : state_) {
+  for (std::uint32_t message = 0; message < state_.size(); ++message) {
+    const MessageState& s = state_[message];
     if (s.ok_ns >= 0 && s.invoked_ns >= 0 && s.invoked_ns <= s.ok_ns) {
       const std::int64_t sent_ns = s.last_invoke_ns <= s.ok_ns ? s.last_invoke_ns : s.invoked_ns;
       publish.record(s.ok_ns, s.ok_ns - sent_ns);
@@ -119,10 +132,12 @@ void QueueJudge::report_message_series(const TimeBuckets& buckets) {
     if (s.first_delivery_ns >= 0 && s.invoked_ns >= 0 && s.first_delivery_ns >= s.invoked_ns) {
       end_to_end.record(s.first_delivery_ns, s.first_delivery_ns - s.invoked_ns);
     }
-    if (s.ok_ns >= 0 && s.first_log == kNoIndex) missing_ns.push_back(s.ok_ns);
+    const bool counts =
+        s.txn == kNoIndex || committed_in(messages_.key(message).partition, s.txn);
+    if (s.ok_ns >= 0 && s.first_log == kNoIndex && counts) missing_ns.push_back(s.ok_ns);
     const std::int64_t known_ns = s.ok_ns >= 0 ? s.ok_ns : s.invoked_ns;
-    if (s.copies > 1 && known_ns >= 0) {
-      duplicated_ns.insert(duplicated_ns.end(), s.copies - 1, known_ns);
+    if (s.visible_copies > 1 && known_ns >= 0) {
+      duplicated_ns.insert(duplicated_ns.end(), s.visible_copies - 1, known_ns);
     }
   }
   publish.report(buckets, "publish", result_.series);

@@ -1,5 +1,6 @@
 // The queue checker's verdicts that need the whole run: the log against the sends, send
-// order, and the holes between consecutive deliveries.
+// order, and the holes between consecutive deliveries. What transactions add is in
+// txn_verdicts.cc; here they only decide which copies a reader is given (visible).
 
 #include <algorithm>
 
@@ -37,15 +38,29 @@ std::string QueueJudge::subscriptions_words(std::uint32_t topic) const {
   return out;
 }
 
-// Where each message's copies are in its partition's log.
+// Transactions' outcomes, then where each message's copies are in its partition's log.
 void QueueJudge::index_log() {
   state_.resize(messages_.size());
+  txn_state_.resize(txns_.size());
   grow_partitions();
-  for (const PartitionLog& log : log_.partitions) {
+  index_markers();
+  index_copies();
+}
+
+void QueueJudge::index_copies() {
+  for (std::uint32_t p = 0; p < log_.partitions.size(); ++p) {
+    const PartitionLog& log = log_.partitions[p];
     for (std::uint32_t at = 0; at < log.messages.size(); ++at) {
-      MessageState& s = state_[log.messages[at].message];
+      const LogMessage& m = log.messages[at];
+      MessageState& s = state_[m.message];
       ++s.copies;
       if (s.first_log == kNoIndex) s.first_log = at;
+      if (!visible(p, m)) continue;
+      ++s.visible_copies;
+      if (s.first_visible == kNoIndex) {
+        s.first_visible = at;
+        if (m.txn != kNoIndex) txn_state_[m.txn].committed.push_back(m.message);
+      }
     }
   }
 }
@@ -60,13 +75,15 @@ void QueueJudge::check_log() {
     for (std::uint32_t at = 0; at < log.messages.size(); ++at) {
       const std::uint32_t message = log.messages[at].message;
       const MessageState& s = state_[message];
-      if (at != s.first_log) {
+      // Only copies a reader is given count: an aborted transaction's are no duplicates.
+      if (visible(p, log.messages[at]) && at != s.first_visible) {
         ++log_duplicates_;
         result_.add("duplicate", message_words(message) + " is stored " +
-                                     std::to_string(s.copies) + " times, first at " +
-                                     log_position_words(p, s.first_log) + " and again at " +
+                                     std::to_string(s.visible_copies) + " times, first at " +
+                                     log_position_words(p, s.first_visible) + " and again at " +
                                      log_position_words(p, at));
-      } else if (s.invoked_ns < 0 && s.ok_ns < 0) {
+      }
+      if (at == s.first_log && s.invoked_ns < 0 && s.ok_ns < 0) {
         result_.add("unexpected", log_position_words(p, at) + " of " + partitions_.name(p) +
                                       " holds " + message_words(message) +
                                       ", which no producer sent");
@@ -103,14 +120,18 @@ void QueueJudge::check_sends() {
   }
 }
 
-// lost-write and unseen for one message a send acknowledged.
+// lost-write and unseen for one message a send acknowledged. A transaction's message
+// counts only where the transaction committed: elsewhere no reader may have it, and
+// whether a commit that returned ok lost it is check_committed_sends' question.
 void QueueJudge::check_send(std::uint32_t message) {
   const MessageState& s = state_[message];
   const MessageKey& key = messages_.key(message);
+  if (s.txn != kNoIndex && !committed_in(key.partition, s.txn)) return;
   // Built only for an anomaly: most messages need no words.
   const auto what = [&] {
-    std::string out = message_words(message) + " sent by " + in_.process_name(s.ok_process) +
-                      " was acknowledged";
+    std::string out = message_words(message) + " sent by " + in_.process_name(s.ok_process);
+    if (s.txn != kNoIndex) out += " in " + txn_words(s.txn);
+    out += " was acknowledged";
     if (s.ok_broker != kNoIndex) out += " by " + brokers_.name(s.ok_broker);
     return out + " at " + format_seconds(s.ok_ns) +
            (s.ok_ledger == 0 ? " as a duplicate"
@@ -137,8 +158,15 @@ void QueueJudge::check_send(std::uint32_t message) {
                                     message_words(log.messages[first].message) + " instead");
     }
   }
-  // Only a message that some consumer should have had by the end counts as unseen.
-  if (s.first_delivery_ns >= 0 || s.ok_ns + in_.unseen_grace_ns >= last_ns_) return;
+  // Only a message that some consumer should have had by the end counts as unseen: one
+  // acknowledged (and, in a transaction, committed) long enough before it.
+  std::int64_t readable_ns = s.ok_ns;
+  if (s.txn != kNoIndex) {
+    const std::int64_t committed_ns = txn_state_[s.txn].committed_by_ns;
+    if (committed_ns < 0) return;
+    readable_ns = std::max(readable_ns, committed_ns);
+  }
+  if (s.first_delivery_ns >= 0 || readable_ns + in_.unseen_grace_ns >= last_ns_) return;
   const std::uint32_t topic = topic_of_[key.partition];
   if (topic == kNoIndex) return;
   const std::string subscriptions = subscriptions_words(topic);
@@ -184,6 +212,8 @@ void QueueJudge::check_send_order() {
 
 // A hole between consecutive first-time deliveries is a skip only if the subscription never
 // got the messages in it: a failover consumer's hole may have gone to the other consumer.
+// Messages a reader of committed data is never given (an aborted or unfinished
+// transaction's) are no holes.
 void QueueJudge::check_gaps() {
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<std::uint32_t>> undelivered;
   for (const PollGap& gap : gaps_) {
@@ -191,6 +221,7 @@ void QueueJudge::check_gaps() {
     const std::vector<DeliveryState>& delivered = delivered_[gap.subscription];
     const auto missed = [&](std::uint32_t at) {
       const std::uint32_t message = log.messages[at].message;
+      if (!visible(gap.partition, log.messages[at])) return false;
       return message >= delivered.size() || delivered[message].deliveries == 0;
     };
     // Prefix counts of never-delivered log messages, per (subscription, partition).

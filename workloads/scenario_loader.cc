@@ -121,7 +121,8 @@ const std::vector<std::string>& known_anomalies(SystemKind system) {
   static const std::vector<std::string> queue = {
       "lost-write",        "duplicate",         "duplicate-delivery", "unseen",
       "poll-skip",         "nonmonotonic-poll", "nonmonotonic-send",  "inconsistent-offsets",
-      "unexpected",        "split-brain"};
+      "unexpected",        "split-brain",
+      "G1a",               "partial-txn"};
   switch (system) {
     case SystemKind::counter: return counter;
     case SystemKind::bookkeeper: return ledger;

@@ -18,6 +18,7 @@ const char* to_string(SendError error) {
     case SendError::queue_full: return "queue full";
     case SendError::closed: return "closed";
     case SendError::failed: return "failed";
+    case SendError::txn: return "transaction refused it";
   }
   return "?";
 }
@@ -37,8 +38,27 @@ bool Client::handle(NodeId from, const pulsar::PulsarMessage& message) {
 }
 void Client::on_connection_broken(NodeId peer) { impl_->on_connection_broken(peer); }
 
+void Client::init_transactions(const std::string& owner, std::function<void(TxnError)> done) {
+  impl_->init_transactions(owner, std::move(done));
+}
+void Client::begin_transaction(std::int64_t timeout_ns,
+                               std::function<void(TxnError, TxnRef)> done) {
+  impl_->begin_transaction(timeout_ns, std::move(done));
+}
+void Client::commit(TxnRef txn, std::function<void(TxnError)> done) {
+  impl_->end_transaction(txn, true, std::move(done));
+}
+void Client::abort(TxnRef txn, std::function<void(TxnError)> done) {
+  impl_->end_transaction(txn, false, std::move(done));
+}
+
 void Producer::send(std::string_view key, std::string_view payload, std::uint64_t token) {
   impl_.send(id_, key, payload, token);
+}
+void Producer::send(std::string_view key, std::string_view payload, std::uint64_t token,
+                    TxnRef txn) {
+  SL_ASSERT_MSG(txn != TxnRef{}, "a send in a transaction needs one");
+  impl_.send_in_txn(id_, key, payload, token, txn);
 }
 std::size_t Producer::pending() const { return impl_.pending(id_); }
 void Producer::close() { impl_.close_producer(id_); }
@@ -50,6 +70,10 @@ void Consumer::acknowledge_cumulative(const pulsar::MessageId& id) {
 }
 void Consumer::negative_acknowledge(const pulsar::MessageId& id) {
   impl_.negative_acknowledge(id_, id);
+}
+void Consumer::acknowledge(const pulsar::MessageId& id, TxnRef txn,
+                           std::function<void(TxnError)> done) {
+  impl_.acknowledge_in_txn(id_, id, txn, std::move(done));
 }
 void Consumer::close() { impl_.close_consumer(id_); }
 
@@ -77,6 +101,9 @@ Client::Impl::Impl(Runtime& runtime, ClientConfig config)
 // Timers capture `this`: none may outlive the client.
 Client::Impl::~Impl() {
   rt_.cancel(drain_timer_);
+  rt_.cancel(txn_drain_timer_);
+  rt_.cancel(tc_lookup_timer_);
+  for (const auto& [id, request] : tc_requests_) rt_.cancel(request.timeout);
   for (const auto& [id, request] : requests_) rt_.cancel(request.timeout);
   for (const auto& [broker, connection] : connections_) rt_.cancel(connection.keepalive);
   for (auto& [id, p] : producers_) {
@@ -105,10 +132,12 @@ bool Client::Impl::handle(NodeId from, const pulsar::PulsarMessage& message) {
   using M = pulsar::PulsarMessage;
   switch (message.body_case()) {
     case M::kLookupResponse:
+    case M::kError:
+      if (!tc_on_lookup(from, message)) on_reply(from, message);
+      return true;
     case M::kPartitionsResponse:
     case M::kProducerSuccess:
     case M::kSubscribeSuccess:
-    case M::kError:
       on_reply(from, message);
       return true;
     case M::kSendReceipt:
@@ -132,6 +161,12 @@ bool Client::Impl::handle(NodeId from, const pulsar::PulsarMessage& message) {
       send_to(from, out_);
       return true;
     case M::kPong:
+      return true;
+    case M::kTxnResponse:
+      tc_on_response(from, message.txn_response());
+      return true;
+    case M::kAckResponse:
+      on_ack_response(from, message.ack_response());
       return true;
     default:
       // Requests (Lookup, Send, ...) are for brokers, not for a client.

@@ -19,6 +19,13 @@
 //   acked when all its messages are); with ack_timeout, unacked messages are redelivered;
 //   negative acks are redelivered after nack_redelivery_delay. It resubscribes after
 //   ownership moves.
+// - Transactions (REFERENCE.md "Pulsar transactions (PIP-31)"): the coordinator is found
+//   with a Lookup like a topic. A client takes an epoch for its owner (transactional id),
+//   begins transactions, sends and acks inside them (each partition is registered with
+//   the coordinator before its first use) and commits or aborts; a commit waits until
+//   every send and ack of the transaction was answered, and a transaction one of whose
+//   operations failed can only abort. Coordinator requests are retried at the next
+//   coordinator when this one goes away (they are idempotent there).
 //
 // Every operation completes through a callback, never inside the call that started it.
 
@@ -49,6 +56,7 @@ enum class SendError : std::uint8_t {
   queue_full,  // max_pending_messages reached: never sent.
   closed,      // The producer was closed; pending messages may or may not be stored.
   failed,      // Resends are off and the connection broke: it may or may not be stored.
+  txn,         // Its transaction could not take it (ended, fenced, refused): not visible.
 };
 const char* to_string(SendError error);
 
@@ -92,6 +100,7 @@ struct Message {
   std::string_view payload;
   std::int64_t publish_time_ns = 0;
   std::uint32_t redelivery_count = 0;
+  std::uint32_t batch_size = 1;  // Messages in its entry (id.batch_index is its place there).
 };
 
 struct ConsumerConfig {
@@ -103,9 +112,30 @@ struct ConsumerConfig {
   std::uint32_t receiver_queue_size = 1000;
   std::int64_t ack_timeout_ns = 0;  // 0: off (Pulsar's default).
   std::int64_t nack_redelivery_delay_ns = 60'000'000'000;
+  // Unsafe: see transactional messages before they commit, and aborted ones.
+  bool read_uncommitted = false;
   // Called once per receive(), when a message is there.
   std::function<void(const Message&)> on_message;
 };
+
+// A transaction, as the coordinator numbered it.
+struct TxnRef {
+  std::uint64_t most = 0;
+  std::uint64_t least = 0;
+  auto operator<=>(const TxnRef&) const = default;
+};
+std::string to_string(const TxnRef& txn);
+
+enum class TxnError : std::uint8_t {
+  ok,
+  not_open,  // Unknown to the coordinator, or ended (timed out, aborted by a newer epoch).
+  fenced,    // A newer instance of this owner took the epoch.
+  conflict,  // An ack: another transaction holds the message.
+  timeout,   // No coordinator answered within operation_timeout: the outcome is unknown.
+  disabled,  // The brokers run without transactions.
+  failed,    // One of its operations failed, so a commit aborted it instead.
+};
+const char* to_string(TxnError error);
 
 class Producer;
 class Consumer;
@@ -121,6 +151,13 @@ class Client {
   Producer& create_producer(ProducerConfig config);
   Consumer& subscribe(ConsumerConfig config);
 
+  // Transactions. Takes a fresh epoch for `owner` (fencing earlier instances of it);
+  // transactions begun after it belong to the owner. Without it they have no owner.
+  void init_transactions(const std::string& owner, std::function<void(TxnError)> done);
+  void begin_transaction(std::int64_t timeout_ns, std::function<void(TxnError, TxnRef)> done);
+  void commit(TxnRef txn, std::function<void(TxnError)> done);
+  void abort(TxnRef txn, std::function<void(TxnError)> done);
+
   // The node forwards messages and broken connections; false when not for the client.
   bool handle(NodeId from, const pulsar::PulsarMessage& message);
   void on_connection_broken(NodeId peer);
@@ -135,6 +172,9 @@ class Producer {
  public:
   // Queues a message; its result comes through ProducerConfig::on_result.
   void send(std::string_view key, std::string_view payload, std::uint64_t token);
+  // Inside an open transaction of this client (its result is SendError::txn if the
+  // transaction cannot take it).
+  void send(std::string_view key, std::string_view payload, std::uint64_t token, TxnRef txn);
   std::size_t pending() const;
   // Fails what is pending with `closed` and sends CloseProducer.
   void close();
@@ -155,6 +195,12 @@ class Consumer {
   // otherwise up to the entry before it (nothing when id is at entry 0 of its ledger).
   void acknowledge_cumulative(const pulsar::MessageId& id);
   void negative_acknowledge(const pulsar::MessageId& id);
+  // Inside an open transaction: takes effect when it commits. A batch's entry is acked
+  // (and done runs with the broker's answer) once all its messages are, inside the
+  // transaction of the last one; done(ok) at once for the others. So a transaction must
+  // take whole batches: one that commits with part of a batch acked has acked nothing of
+  // it (Message::batch_size tells where a batch ends).
+  void acknowledge(const pulsar::MessageId& id, TxnRef txn, std::function<void(TxnError)> done);
   // Sends CloseConsumer; receives still outstanding are never answered.
   void close();
 

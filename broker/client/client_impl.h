@@ -7,9 +7,11 @@
 //                keepalive.
 // - producer.cc: routing, batching, the pending queue, receipts, resends, send timeout.
 // - consumer.cc: the receive queue, permits, acks, negative acks, ack timeout.
+// - transactions.cc: the coordinator's lookup and requests, registering partitions,
+//                transactional sends and acks, commit and abort.
 //
 // [SECTION] index of this header: Bindings, Connections, Producer state, Consumer state,
-// Impl.
+// Transaction state, Impl.
 //
 // Choices the contract leaves open, and why:
 // - Each partition of a producer has its own sequence ids from 0, as Pulsar's
@@ -28,8 +30,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -112,6 +116,8 @@ struct Batch {
   Nanos created_ns = 0;               // The first message's send(): send_timeout counts from it.
   std::uint32_t bytes = 0;            // Keys and payloads.
   bool transmitted = false;           // Sent on the current connection.
+  bool in_txn = false;                // Every message of a batch is in `txn`, or none is.
+  TxnRef txn;
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(tokens.size()); }
   std::uint64_t last_seq() const { return first_seq + tokens.size() - 1; }
@@ -135,6 +141,8 @@ struct Unrouted {
   std::string payload;
   std::uint64_t token = 0;
   Nanos created_ns = 0;
+  bool in_txn = false;
+  TxnRef txn;
 };
 
 struct ProducerState {
@@ -203,6 +211,52 @@ struct ConsumerState {
   bool closed = false;
 };
 
+// [SECTION] Transaction state
+
+// A transactional send waiting for its partition's registration with the coordinator.
+struct TxnSend {
+  std::uint64_t producer = 0;
+  std::uint32_t partition = 0;
+  std::string key;
+  std::string payload;
+  std::uint64_t token = 0;
+  Nanos created_ns = 0;
+};
+
+// A transactional ack waiting for its partition's registration.
+struct TxnAck {
+  std::uint64_t consumer = 0;
+  pulsar::MessageId id;
+  std::function<void(TxnError)> done;
+};
+
+struct TxnState {
+  std::set<std::string> registered;  // Partitions' topics the coordinator knows.
+  // Registrations out, with what waits for each.
+  std::map<std::string, std::pair<std::vector<TxnSend>, std::vector<TxnAck>>> registering;
+  std::uint32_t outstanding = 0;  // Sends and acks not yet answered.
+  bool failed = false;            // One of them failed: a commit aborts instead.
+  bool ending = false;
+  bool commit = false;
+  std::function<void(TxnError)> end_done;
+};
+
+// A request to the coordinator; re-sent to the next coordinator until its deadline.
+struct TcRequest {
+  pulsar::PulsarMessage message;
+  std::function<void(const pulsar::TxnResponse&)> done;
+  Nanos deadline_ns = 0;
+  NodeId sent_to = kNoNode;  // kNoNode: waiting for the coordinator's lookup.
+  TimerId timeout = 0;
+};
+
+// A transactional ack out to a broker, awaiting its AckResponse.
+struct TxnAckOut {
+  TxnRef txn;
+  NodeId broker = kNoNode;
+  std::function<void(TxnError)> done;
+};
+
 // [SECTION] Impl
 
 class Client::Impl {
@@ -222,6 +276,16 @@ class Client::Impl {
             std::uint64_t token);
   std::size_t pending(std::uint64_t producer) const;
   void close_producer(std::uint64_t producer);
+
+  void send_in_txn(std::uint64_t producer, std::string_view key, std::string_view payload,
+                   std::uint64_t token, TxnRef txn);
+
+  // Transaction API (transactions.cc).
+  void init_transactions(const std::string& owner, std::function<void(TxnError)> done);
+  void begin_transaction(std::int64_t timeout_ns, std::function<void(TxnError, TxnRef)> done);
+  void end_transaction(TxnRef txn, bool commit, std::function<void(TxnError)> done);
+  void acknowledge_in_txn(std::uint64_t consumer, const pulsar::MessageId& id, TxnRef txn,
+                          std::function<void(TxnError)> done);
 
   // Consumer API.
   void receive(std::uint64_t consumer);
@@ -277,7 +341,8 @@ class Client::Impl {
   void producer_partitions(ProducerState& p, std::uint32_t partitions);
   std::uint32_t route(ProducerState& p, std::string_view key);
   void add_message(ProducerState& p, std::uint32_t partition, std::string_view key,
-                   std::string_view payload, std::uint64_t token, Nanos created_ns);
+                   std::string_view payload, std::uint64_t token, Nanos created_ns,
+                   const TxnRef* txn = nullptr);
   void flush(std::uint64_t producer, std::uint32_t partition);
   void transmit(ProducerPartition& part, Batch& batch);
   void send_create_producer(Binding& b, std::uint64_t request_id);
@@ -310,6 +375,25 @@ class Client::Impl {
   void nack_tick(std::uint64_t consumer);
   void ack_timeout_tick(std::uint64_t consumer);
 
+  // transactions.cc.
+  void tc_call(pulsar::PulsarMessage message,
+               std::function<void(const pulsar::TxnResponse&)> done);
+  void tc_transmit(std::uint64_t request_id);
+  void tc_lookup();
+  void tc_ask(NodeId broker);
+  bool tc_on_lookup(NodeId from, const pulsar::PulsarMessage& message);
+  void tc_on_response(NodeId from, const pulsar::TxnResponse& response);
+  void tc_lost(NodeId broker);
+  void tc_attempt_timeout(std::uint64_t request_id);
+  void register_topic(TxnRef txn, const std::string& topic);
+  void registered(TxnRef txn, const std::string& topic, TxnError error);
+  void txn_ack_now(TxnRef txn, TxnAck ack);
+  void on_ack_response(NodeId from, const pulsar::AckResponse& response);
+  void txn_op_done(TxnRef txn, bool ok);
+  void maybe_end(TxnRef txn);
+  void send_end(TxnRef txn, bool commit, std::function<void(TxnError)> done);
+  void defer_txn(std::function<void()> fn);
+
   Runtime& rt_;
   ClientConfig config_;
   std::vector<NodeId> brokers_;  // config_.brokers resolved.
@@ -317,6 +401,20 @@ class Client::Impl {
   std::map<std::uint64_t, ConsumerState> consumers_;
   std::map<std::uint64_t, Request> requests_;
   std::map<NodeId, Connection> connections_;
+  // Transactions.
+  std::string txn_owner_;
+  std::uint64_t txn_epoch_ = 0;
+  std::map<TxnRef, TxnState> txns_;
+  std::map<std::uint64_t, TcRequest> tc_requests_;
+  std::map<std::uint64_t, TxnAckOut> txn_acks_;  // By request id.
+  NodeId tc_broker_ = kNoNode;      // The coordinator's broker, once looked up.
+  std::uint64_t tc_lookup_ = 0;     // The Lookup out for it; 0: none.
+  NodeId tc_lookup_to_ = kNoNode;
+  TimerId tc_lookup_timer_ = 0;
+  std::uint32_t tc_service_index_ = 0;
+  std::uint32_t tc_redirects_ = 0;
+  std::vector<std::function<void()>> txn_deferred_;
+  TimerId txn_drain_timer_ = 0;
   // Producer and consumer ids on the wire, current and (producers) recently abandoned.
   std::map<std::uint64_t, BindingRef> wire_ids_;
   std::uint64_t next_owner_id_ = 1;

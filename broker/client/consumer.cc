@@ -97,6 +97,7 @@ void Client::Impl::send_subscribe(Binding& b, std::uint64_t request_id) {
   s->set_type(c.config.type);
   s->set_consumer_name(c.name);
   s->set_initial_position(c.config.initial_position);
+  s->set_read_uncommitted(c.config.read_uncommitted);
   issue(b, b.broker, out_, request_id);
 }
 
@@ -244,6 +245,7 @@ void Client::Impl::deliver_one(ConsumerState& c) {
   message.payload = scratch_payload_;
   message.publish_time_ns = m.publish_time_ns();
   message.redelivery_count = e.redelivery_count;
+  message.batch_size = static_cast<std::uint32_t>(e.data.messages_size());
   if (e.queued == 0) {
     finished_entry(c, q.key.partition);
     forget_if_done(c, q.key);  // `e` may be gone from here on.
@@ -343,6 +345,79 @@ void Client::Impl::acknowledge_cumulative(std::uint64_t consumer, const pulsar::
     }
   }
   send_ack(c, key.partition, pulsar::CUMULATIVE, target);
+}
+
+// [SECTION] Acks inside a transaction
+
+void Client::Impl::acknowledge_in_txn(std::uint64_t consumer, const pulsar::MessageId& id,
+                                      TxnRef txn, std::function<void(TxnError)> done) {
+  ConsumerState& c = consumers_.at(consumer);
+  const EntryKey key = key_of(id);
+  const auto it = txns_.find(txn);
+  if (it == txns_.end() || it->second.ending || c.closed || key.partition >= c.parts.size()) {
+    const TxnError e = it == txns_.end() || it->second.ending ? TxnError::not_open
+                                                              : TxnError::failed;
+    defer_txn([done = std::move(done), e] { done(e); });
+    return;
+  }
+  TxnState& t = it->second;
+  const std::string& topic = c.parts[key.partition].binding.topic;
+  if (!t.registered.contains(topic)) {
+    auto& waiting = t.registering[topic];
+    waiting.second.push_back(TxnAck{consumer, id, std::move(done)});
+    if (waiting.first.size() + waiting.second.size() == 1) register_topic(txn, topic);
+    return;
+  }
+  txn_ack_now(txn, TxnAck{consumer, id, std::move(done)});
+}
+
+void Client::Impl::txn_ack_now(TxnRef txn, TxnAck a) {
+  ConsumerState& c = consumers_.at(a.consumer);
+  TxnState& t = txns_.at(txn);
+  const EntryKey key = key_of(a.id);
+  const auto it = c.entries.find(key);
+  // Not held here (acked already, or redelivered elsewhere after a reconnect): the
+  // transaction cannot take it.
+  if (c.closed || it == c.entries.end() || it->second.done) {
+    t.failed = true;
+    defer_txn([done = std::move(a.done)] { done(TxnError::failed); });
+    return;
+  }
+  ConsumerEntry& e = it->second;
+  const auto n = static_cast<std::int32_t>(e.acked.size());
+  for (std::int32_t i = 0; i < n; ++i) {
+    if ((a.id.batch_index() < 0 || i == a.id.batch_index()) && !e.acked[i]) {
+      e.acked[i] = true;
+      ++e.acked_count;
+    }
+  }
+  if (e.acked_count < e.acked.size()) {
+    defer_txn([done = std::move(a.done)] { done(TxnError::ok); });
+    return;
+  }
+  e.done = true;
+  c.nacks.erase(key);
+  ConsumerPartition& part = c.parts[key.partition];
+  if (part.binding.state != BindState::connected) {
+    // The broker redelivers it after the reconnect; this transaction lost it.
+    t.failed = true;
+    defer_txn([done = std::move(a.done)] { done(TxnError::failed); });
+    forget_if_done(c, key);
+    return;
+  }
+  const std::uint64_t request_id = new_request_id();
+  out_.Clear();
+  pulsar::Ack* ack = out_.mutable_ack();
+  ack->set_consumer_id(part.binding.wire_id);
+  ack->set_type(pulsar::INDIVIDUAL);
+  *ack->add_message_ids() = entry_id(key);
+  ack->mutable_txn()->set_most(txn.most);
+  ack->mutable_txn()->set_least(txn.least);
+  ack->set_request_id(request_id);
+  txn_acks_[request_id] = TxnAckOut{txn, part.binding.broker, std::move(a.done)};
+  ++t.outstanding;
+  send_to(part.binding.broker, out_);
+  forget_if_done(c, key);
 }
 
 // [SECTION] Redelivery: negative acks and ack timeout

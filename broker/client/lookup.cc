@@ -347,6 +347,7 @@ void Client::Impl::keepalive_tick(NodeId broker) {
 }
 
 void Client::Impl::connection_lost(NodeId broker) {
+  tc_lost(broker);
   // Requests out to it fail as if they timed out (the next lookup asks the next service
   // broker). Ids first: failing one changes the map.
   std::vector<std::uint64_t> ids;

@@ -69,7 +69,8 @@ void Client::Impl::producer_partitions(ProducerState& p, std::uint32_t partition
     b.service_index = p.topic.service_index;
   }
   for (const Unrouted& u : p.unrouted) {
-    add_message(p, route(p, u.key), u.key, u.payload, u.token, u.created_ns);
+    add_message(p, route(p, u.key), u.key, u.payload, u.token, u.created_ns,
+                u.in_txn ? &u.txn : nullptr);
   }
   p.unrouted.clear();
   for (ProducerPartition& part : p.parts) start(part.binding);
@@ -87,6 +88,13 @@ std::uint32_t Client::Impl::route(ProducerState& p, std::string_view key) {
 
 void Client::Impl::send(std::uint64_t producer, std::string_view key, std::string_view payload,
                         std::uint64_t token) {
+  send_in_txn(producer, key, payload, token, TxnRef{});
+}
+
+// TxnRef{} (never a coordinator's id: counters start at 1) sends outside a transaction.
+void Client::Impl::send_in_txn(std::uint64_t producer, std::string_view key,
+                               std::string_view payload, std::uint64_t token, TxnRef txn) {
+  const bool in_txn = txn != TxnRef{};
   // Pulsar refuses messages over maxMessageSize; here it is the caller's bug.
   SL_ASSERT_MSG(key.size() + payload.size() <= kMaxBatchBytes, "message beyond the frame bound");
   ProducerState& p = producers_.at(producer);
@@ -97,30 +105,64 @@ void Client::Impl::send(std::uint64_t producer, std::string_view key, std::strin
     defer_result(producer, std::move(r));
     return;
   }
+  if (in_txn && !txns_.contains(txn)) {
+    SendResult r;
+    r.token = token;
+    r.error = SendError::txn;
+    defer_result(producer, std::move(r));
+    return;
+  }
   ++p.pending;
   const Nanos now = rt_.now();
   if (p.parts.empty()) {
-    p.unrouted.push_back(Unrouted{std::string(key), std::string(payload), token, now});
+    p.unrouted.push_back(Unrouted{std::string(key), std::string(payload), token, now, in_txn, txn});
   } else {
-    add_message(p, route(p, key), key, payload, token, now);
+    add_message(p, route(p, key), key, payload, token, now, in_txn ? &txn : nullptr);
   }
   arm_send_timeout(p);
 }
 
 void Client::Impl::add_message(ProducerState& p, std::uint32_t partition, std::string_view key,
                                std::string_view payload, std::uint64_t token,
-                               Nanos created_ns) {
+                               Nanos created_ns, const TxnRef* txn) {
   const std::uint64_t owner = p.topic.ref.owner;
   ProducerPartition& part = p.parts[partition];
+  if (txn != nullptr) {
+    TxnState& t = txns_.at(*txn);
+    if (!t.registered.contains(part.binding.topic)) {
+      // Registered first (Pulsar's client does the same): held until the coordinator
+      // knows the partition belongs to the transaction.
+      auto& waiting = t.registering[part.binding.topic];
+      waiting.first.push_back(TxnSend{owner, partition, std::string(key), std::string(payload),
+                                      token, created_ns});
+      if (waiting.first.size() + waiting.second.size() == 1) {
+        register_topic(*txn, part.binding.topic);
+      }
+      return;
+    }
+    ++t.outstanding;
+  }
   const auto size = static_cast<std::uint32_t>(key.size() + payload.size());
-  // A message that would push the batch past its byte bound starts the next one.
-  if (!part.open.tokens.empty() && part.open.bytes + size > p.config.batching_max_bytes) {
+  // A message that would push the batch past its byte bound, or is in another
+  // transaction than the batch's, starts the next one.
+  const bool other_txn = part.open.in_txn != (txn != nullptr) ||
+                         (txn != nullptr && part.open.txn != *txn);
+  if (!part.open.tokens.empty() &&
+      (other_txn || part.open.bytes + size > p.config.batching_max_bytes)) {
     flush(owner, partition);
   }
   Batch& b = part.open;
   if (b.tokens.empty()) {
     b.first_seq = part.next_seq;
     b.created_ns = created_ns;
+    b.in_txn = txn != nullptr;
+    b.txn = txn != nullptr ? *txn : TxnRef{};
+    if (b.in_txn) {
+      b.entry.mutable_txn()->set_most(b.txn.most);
+      b.entry.mutable_txn()->set_least(b.txn.least);
+    } else {
+      b.entry.clear_txn();
+    }
   }
   pulsar::SingleMessage* m = b.entry.add_messages();
   m->set_sequence_id(part.next_seq++);
@@ -170,6 +212,12 @@ void Client::Impl::transmit(ProducerPartition& part, Batch& batch) {
   s->set_sequence_id(batch.first_seq);
   s->set_highest_sequence_id(batch.last_seq());
   s->set_num_messages(batch.size());
+  if (batch.in_txn) {
+    s->mutable_txn()->set_most(batch.txn.most);
+    s->mutable_txn()->set_least(batch.txn.least);
+  } else {
+    s->clear_txn();
+  }
   const bool serialized = batch.entry.SerializeToString(s->mutable_entry());
   SL_ASSERT(serialized);
   send_to(part.binding.broker, send_out_);
@@ -278,6 +326,18 @@ void Client::Impl::on_send_error(NodeId from, const pulsar::SendError& error) {
       b->state != BindState::connected) {
     return;  // About an abandoned connection: already reconnecting.
   }
+  if (error.error() == pulsar::TXN_NOT_OPEN || error.error() == pulsar::TXN_DISABLED) {
+    // Its transaction cannot take it, here or anywhere: resending would not help.
+    ProducerState& p = producers_.at(b->ref.owner);
+    std::deque<Batch>& pending = p.parts[b->ref.partition].pending;
+    const auto it = std::find_if(pending.begin(), pending.end(), [&error](const Batch& batch) {
+      return batch.first_seq == error.sequence_id();
+    });
+    if (it == pending.end()) return;
+    complete_batch(p, b->ref.partition, *it, SendError::txn, nullptr);
+    pending.erase(it);
+    return;
+  }
   // The broker could not store it (persistence error, fenced topic): reconnect, and the
   // resends find out what was stored.
   lose(*b, /*rotate=*/false, /*send_close=*/true);
@@ -307,6 +367,7 @@ void Client::Impl::complete_batch(ProducerState& p, std::uint32_t partition, con
       r.duplicate = receipt->duplicate();
     }
     defer_result(p.topic.ref.owner, std::move(r));
+    if (batch.in_txn) txn_op_done(batch.txn, error == SendError::ok);
   }
   SL_ASSERT(p.pending >= batch.size());
   p.pending -= batch.size();
@@ -382,6 +443,21 @@ void Client::Impl::close_producer(std::uint64_t producer) {
     --p.pending;
   }
   p.unrouted.clear();
+  // Transactional sends still waiting for their partition's registration.
+  for (auto& [txn, t] : txns_) {
+    for (auto& [topic, waiting] : t.registering) {
+      std::vector<TxnSend>& sends = waiting.first;
+      for (const TxnSend& held : sends) {
+        if (held.producer != producer) continue;
+        SendResult r;
+        r.token = held.token;
+        r.error = SendError::closed;
+        defer_result(producer, std::move(r));
+        --p.pending;
+      }
+      std::erase_if(sends, [producer](const TxnSend& held) { return held.producer == producer; });
+    }
+  }
   for (std::uint32_t i = 0; i < p.parts.size(); ++i) {
     ProducerPartition& part = p.parts[i];
     rt_.cancel(part.batch_timer);

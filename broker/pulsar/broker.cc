@@ -40,7 +40,10 @@ Broker::Broker(Runtime& runtime, BrokerConfig config)
 }
 
 // Topics go first: they hold references into the clients and the router.
-Broker::~Broker() { topics_.clear(); }
+Broker::~Broker() {
+  coordinator_.reset();
+  topics_.clear();
+}
 
 void Broker::on_start() {
   metadata_.start([this](storage::SessionEvent e) { session_event(e); },
@@ -125,8 +128,13 @@ void Broker::handle(NodeId from, const PulsarMessage& message) {
     case PulsarMessage::kSubscribe:
       subscribe(from, message.subscribe());
       return;
-    case PulsarMessage::kFlow:
     case PulsarMessage::kAck:
+      if (message.ack().has_txn()) {
+        txn_ack(from, message.ack());
+        return;
+      }
+      [[fallthrough]];
+    case PulsarMessage::kFlow:
     case PulsarMessage::kRedeliver: {
       const std::uint64_t id = message.has_flow()  ? message.flow().consumer_id()
                                : message.has_ack() ? message.ack().consumer_id()
@@ -174,6 +182,18 @@ void Broker::handle(NodeId from, const PulsarMessage& message) {
       return;
     case PulsarMessage::kPong:
       return;
+    case PulsarMessage::kTxnInitOwner:
+    case PulsarMessage::kTxnNew:
+    case PulsarMessage::kTxnAddPart:
+    case PulsarMessage::kTxnEnd:
+      coordinator_request(from, message);
+      return;
+    case PulsarMessage::kTxnMarker:
+      marker_request(from, message.txn_marker());
+      return;
+    case PulsarMessage::kTxnMarkerResponse:
+      marker_response(message.txn_marker_response());
+      return;
     default:
       reject(from, "not a request a broker serves");
       return;
@@ -209,16 +229,32 @@ void Broker::partitions(NodeId from, const PartitionsRequest& request) {
   send_message(rt_, from, out_, buffer_);
 }
 
-void Broker::acquire(const std::string& topic, Acquired done) {
-  const auto loaded = topics_.find(topic);
-  if (loaded != topics_.end()) {
-    if (loaded->second->state() == Topic::State::closing) {
+bool Broker::served_here(const std::string& topic, const Acquired& done) {
+  if (topic == kTxnCoordinator) {
+    if (coordinator_ == nullptr) return false;
+    if (coordinator_->state() == TxnCoordinator::State::closing) {
       timers_.after(0, [done] { done(SERVICE_NOT_READY, ""); });
-      return;
+    } else {
+      coordinator_->when_ready([done](ServerError e) { done(e, ""); });
     }
+    return true;
+  }
+  const auto loaded = topics_.find(topic);
+  if (loaded == topics_.end()) return false;
+  if (loaded->second->state() == Topic::State::closing) {
+    timers_.after(0, [done] { done(SERVICE_NOT_READY, ""); });
+  } else {
     loaded->second->when_ready([done](ServerError e) { done(e, ""); });
+  }
+  return true;
+}
+
+void Broker::acquire(const std::string& topic, Acquired done) {
+  if (topic == kTxnCoordinator && !config_.transactions) {
+    timers_.after(0, [done] { done(TXN_DISABLED, ""); });
     return;
   }
+  if (served_here(topic, done)) return;
   if (!metadata_.has_session() || topic.empty()) {
     timers_.after(0, [done, topic] { done(topic.empty() ? MALFORMED_REQUEST : SERVICE_NOT_READY, ""); });
     return;
@@ -227,9 +263,17 @@ void Broker::acquire(const std::string& topic, Acquired done) {
   metadata_.get(key, false, [this, topic, key, done](const MetaResult& r) {
     const auto serve = [this, topic, done] {
       // A request that raced this one may have loaded it (or started closing it).
-      if (const auto it = topics_.find(topic);
-          it != topics_.end() && it->second->state() == Topic::State::closing) {
-        done(SERVICE_NOT_READY, "");
+      if (served_here(topic, done)) return;
+      if (topic == kTxnCoordinator) {
+        coordinator_ = std::make_unique<TxnCoordinator>(
+            services_,
+            [this](const std::string& t, TxnKey txn, bool commit,
+                   std::function<void(ServerError)> stored) {
+              deliver_marker(t, txn, commit, std::move(stored));
+            },
+            [this](bool fenced) { coordinator_closed(fenced); });
+        coordinator_->load();
+        coordinator_->when_ready([done](ServerError e) { done(e, ""); });
         return;
       }
       load(topic).when_ready([done](ServerError e) { done(e, ""); });
@@ -309,6 +353,121 @@ void Broker::session_event(storage::SessionEvent event) {
   if (event != storage::SessionEvent::expired) return;
   rt_.note("session expired: gives up every topic");
   for (auto& [name, topic] : topics_) topic->close(false);
+  if (coordinator_ != nullptr) coordinator_->close(false);
+}
+
+// ---- Transactions --------------------------------------------------------------------------
+
+void Broker::coordinator_request(NodeId from, const PulsarMessage& message) {
+  clients_.insert(from);
+  if (coordinator_ != nullptr) {
+    coordinator_->handle(from, message);
+    return;
+  }
+  std::uint64_t request_id = 0;
+  if (message.has_txn_init_owner()) request_id = message.txn_init_owner().request_id();
+  if (message.has_txn_new()) request_id = message.txn_new().request_id();
+  if (message.has_txn_add_part()) request_id = message.txn_add_part().request_id();
+  if (message.has_txn_end()) request_id = message.txn_end().request_id();
+  out_.Clear();
+  TxnResponse* r = out_.mutable_txn_response();
+  r->set_request_id(request_id);
+  r->set_error(config_.transactions ? NOT_COORDINATOR : TXN_DISABLED);
+  send_message(rt_, from, out_, buffer_);
+}
+
+void Broker::txn_ack(NodeId from, const Ack& ack) {
+  const ClientRef ref{from, ack.consumer_id()};
+  const std::uint64_t request_id = ack.request_id();
+  const auto answer = [this, from, ref, request_id](ServerError e) {
+    out_.Clear();
+    AckResponse* r = out_.mutable_ack_response();
+    r->set_consumer_id(ref.id);
+    r->set_request_id(request_id);
+    r->set_error(e);
+    send_message(rt_, from, out_, buffer_);
+  };
+  const auto it = consumers_.find(ref);
+  const auto topic = it == consumers_.end() ? topics_.end() : topics_.find(it->second);
+  if (topic == topics_.end()) {
+    answer(TOPIC_NOT_OWNED);
+    return;
+  }
+  topic->second->txn_ack(ref, ack, answer);
+}
+
+void Broker::marker_request(NodeId from, const TxnMarkerRequest& request) {
+  const std::uint64_t request_id = request.request_id();
+  const auto answer = [this, from, request_id](ServerError e) {
+    out_.Clear();
+    TxnMarkerResponse* r = out_.mutable_txn_marker_response();
+    r->set_request_id(request_id);
+    r->set_error(e);
+    send_message(rt_, from, out_, buffer_);
+  };
+  const std::string topic = request.topic();
+  const TxnKey txn = txn_key(request.txn());
+  const bool commit = request.commit();
+  acquire(topic, [this, topic, txn, commit, answer](ServerError e, const std::string& redirect) {
+    const auto it = topics_.find(topic);
+    if (!redirect.empty() || e != NO_ERROR || it == topics_.end()) {
+      answer(e == NO_ERROR ? TOPIC_NOT_OWNED : e);
+      return;
+    }
+    it->second->end_txn(txn, commit, answer);
+  });
+}
+
+void Broker::marker_response(const TxnMarkerResponse& response) {
+  const auto it = marker_requests_.find(response.request_id());
+  if (it == marker_requests_.end()) return;
+  MarkerRequest request = std::move(it->second);
+  marker_requests_.erase(it);
+  timers_.cancel(request.timer);
+  request.done(response.error());
+}
+
+void Broker::deliver_marker(const std::string& topic, TxnKey txn, bool commit,
+                            std::function<void(ServerError)> done) {
+  acquire(topic, [this, topic, txn, commit, done](ServerError e, const std::string& redirect) {
+    if (redirect.empty()) {
+      const auto it = topics_.find(topic);
+      if (e != NO_ERROR || it == topics_.end()) {
+        done(e == NO_ERROR ? SERVICE_NOT_READY : e);
+        return;
+      }
+      it->second->end_txn(txn, commit, done);
+      return;
+    }
+    const NodeId owner = rt_.node_id(redirect);
+    if (owner == kNoNode) {
+      done(SERVICE_NOT_READY);
+      return;
+    }
+    const std::uint64_t id = next_marker_request_++;
+    MarkerRequest& request = marker_requests_[id];
+    request.broker = owner;
+    request.done = done;
+    request.timer = timers_.after(config_.txn_marker_timeout_ns, [this, id] {
+      const auto it = marker_requests_.find(id);
+      if (it == marker_requests_.end()) return;
+      std::function<void(ServerError)> late = std::move(it->second.done);
+      marker_requests_.erase(it);
+      late(SERVICE_NOT_READY);
+    });
+    out_.Clear();
+    TxnMarkerRequest* m = out_.mutable_txn_marker();
+    m->set_request_id(id);
+    set_txn_id(m->mutable_txn(), txn);
+    m->set_topic(topic);
+    m->set_commit(commit);
+    send_message(rt_, owner, out_, buffer_);
+  });
+}
+
+void Broker::coordinator_closed(bool fenced) {
+  coordinator_.reset();
+  if (fenced) release(kTxnCoordinator);
 }
 
 // ---- Producers and consumers ---------------------------------------------------------------
@@ -372,6 +531,17 @@ void Broker::keepalive() {
 void Broker::on_connection_broken(NodeId peer) {
   metadata_.on_connection_broken(peer);
   ledgers_.on_connection_broken(peer);
+  std::vector<std::function<void(ServerError)>> failed;
+  for (auto it = marker_requests_.begin(); it != marker_requests_.end();) {
+    if (it->second.broker != peer) {
+      ++it;
+      continue;
+    }
+    timers_.cancel(it->second.timer);
+    failed.push_back(std::move(it->second.done));
+    it = marker_requests_.erase(it);
+  }
+  for (auto& done : failed) done(SERVICE_NOT_READY);
   if (clients_.erase(peer) == 0) return;
   for (auto& [name, topic] : topics_) topic->client_lost(peer);
   for (auto it = producers_.begin(); it != producers_.end();) {

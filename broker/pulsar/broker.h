@@ -14,6 +14,10 @@
 // the bookies, on the same connections (broker/pulsar/wire.h tells them apart). A
 // message that does not parse (or is larger than kMaxMessageBytes) is answered with
 // MALFORMED_REQUEST and its sender's connection is closed.
+//
+// Transactions (BrokerConfig::transactions): the broker that owns kTxnCoordinator runs the
+// coordinator, found and taken over like a topic; it delivers markers to topics through
+// this broker, locally or with a TxnMarkerRequest to the topic's owner.
 
 #include <cstdint>
 #include <map>
@@ -26,6 +30,7 @@
 #include "broker/pulsar/broker_config.h"
 #include "broker/pulsar/services.h"
 #include "broker/pulsar/topic.h"
+#include "broker/pulsar/txn_coordinator.h"
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/metadata_client.h"
 #include "runtime/owned_timers.h"
@@ -55,11 +60,22 @@ class Broker final : public Node {
   void subscribe(NodeId from, const Subscribe& request);
   void session_event(storage::SessionEvent event);
 
-  // Makes sure this broker owns and serves the topic; redirect names the owner when
-  // another broker has it.
+  // Makes sure this broker owns and serves the topic (or the coordinator); redirect names
+  // the owner when another broker has it.
   void acquire(const std::string& topic, Acquired done);
+  // True when the topic is already loaded (or closing) here: done runs when it is ready.
+  bool served_here(const std::string& topic, const Acquired& done);
   Topic& load(const std::string& topic);
   void topic_closed(std::string topic, bool fenced);
+
+  void coordinator_request(NodeId from, const PulsarMessage& message);
+  void txn_ack(NodeId from, const Ack& ack);
+  void marker_request(NodeId from, const TxnMarkerRequest& request);
+  void marker_response(const TxnMarkerResponse& response);
+  // The coordinator's MarkerSender.
+  void deliver_marker(const std::string& topic, TxnKey txn, bool commit,
+                      std::function<void(ServerError)> done);
+  void coordinator_closed(bool fenced);
   void release(const std::string& topic);
   void keepalive();
   void reject(NodeId from, const std::string& why);
@@ -75,6 +91,14 @@ class Broker final : public Node {
   AddRouter router_;
   BrokerServices services_;
   std::map<std::string, std::unique_ptr<Topic>> topics_;
+  std::unique_ptr<TxnCoordinator> coordinator_;
+  struct MarkerRequest {
+    NodeId broker = kNoNode;
+    std::function<void(ServerError)> done;
+    std::uint64_t timer = 0;
+  };
+  std::map<std::uint64_t, MarkerRequest> marker_requests_;  // Out to other brokers.
+  std::uint64_t next_marker_request_ = 1;
   std::map<ClientRef, std::string> producers_;  // -> topic
   std::map<ClientRef, std::string> consumers_;  // -> topic
   std::set<NodeId> clients_;

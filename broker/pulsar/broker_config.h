@@ -32,6 +32,22 @@ struct BrokerConfig {
   bool dedup = true;  // brokerDeduplicationEnabled (Pulsar's default is off; unsafe off).
   std::uint32_t dedup_snapshot_interval = 1'000;  // brokerDeduplicationEntriesInterval
 
+  // Transactions (REFERENCE.md "Pulsar transactions (PIP-31)"): the coordinator and the
+  // topics' transaction buffers (transactionCoordinatorEnabled; off as in Pulsar).
+  bool transactions = false;
+  // Unsafe off: the coordinator sends a commit's markers without first logging
+  // COMMITTING, so one that dies midway leaves a transaction its successor aborts on the
+  // partitions the markers did not reach.
+  bool txn_log_committing = true;
+  // Zombie fencing. Unsafe off: a new instance of an owner (transactional id) neither
+  // fences the earlier ones nor aborts their open transactions, stale epochs are
+  // accepted, and an ack inside a transaction of an entry already acknowledged is taken
+  // (Pulsar refuses it with a conflict): a paused instance that resumes can commit work
+  // its successor already committed.
+  bool txn_zombie_fencing = true;
+  std::int64_t txn_max_timeout_ns = 300'000'000'000;  // transactionCoordinator max timeout.
+  std::int64_t txn_marker_timeout_ns = 2'000'000'000;  // A marker request unanswered: again.
+
   std::int64_t keepalive_ns = 30'000'000'000;  // keepAliveIntervalSeconds
   std::int64_t retry_ns = 200'000'000;         // After a failed load step.
   std::size_t entry_cache_bytes = 16u << 20;   // managedLedgerCacheSizeMB

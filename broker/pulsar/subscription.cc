@@ -15,8 +15,13 @@ constexpr std::uint32_t kKeyHashRange = 65536;
 }  // namespace
 
 Subscription::Subscription(BrokerServices& services, ManagedLedger& log,
-                           std::unique_ptr<ManagedCursor> cursor, std::uint32_t partition)
-    : services_(services), log_(log), cursor_(std::move(cursor)), partition_(partition) {
+                           std::unique_ptr<ManagedCursor> cursor, std::uint32_t partition,
+                           const TxnBuffer* txns)
+    : services_(services),
+      log_(log),
+      cursor_(std::move(cursor)),
+      partition_(partition),
+      txns_(txns) {
   read_pos_ = cursor_->mark_delete();
 }
 
@@ -124,7 +129,7 @@ void Subscription::ack(ClientRef consumer, const Ack& ack) {
   } else {
     for (const MessageId& id : ack.message_ids()) {
       const Pos p = log_.pos_of(id.ledger_id(), id.entry_id());
-      if (p == 0) continue;
+      if (p == 0 || (txns_ != nullptr && txns_->holder(name(), p) != nullptr)) continue;
       cursor_->ack(p);
       acked(p);
     }
@@ -154,6 +159,24 @@ void Subscription::redeliver(ClientRef consumer, const Redeliver& request) {
   dispatch();
 }
 
+void Subscription::txn_acked(const std::vector<Pos>& positions) {
+  for (const Pos p : positions) {
+    cursor_->ack(p);
+    acked(p);
+  }
+  dispatch();
+}
+
+void Subscription::txn_released(const std::vector<Pos>& positions) {
+  for (const Pos p : positions) {
+    for (ConsumerState& c : consumers_) c.pending.erase(p);
+    if (cursor_->acked(p)) continue;
+    replay_.insert(p);
+    ++redeliveries_[p];
+  }
+  dispatch();
+}
+
 // ---- Dispatching ---------------------------------------------------------------------------
 
 // What dispatch may read ahead for: only the active consumer's permits count when one
@@ -171,15 +194,27 @@ std::uint32_t Subscription::total_permits() {
 // Redeliveries first, then the log from the read position on, skipping what individual
 // acks already covered.
 Pos Subscription::next_to_read() {
-  while (!replay_.empty()) {
-    const Pos p = *replay_.begin();
-    replay_.erase(replay_.begin());
+  for (auto it = replay_.begin(); it != replay_.end();) {
+    const Pos p = *it;
+    if (txns_ != nullptr &&
+        txns_->visibility(p, read_uncommitted_) == TxnBuffer::Visibility::wait) {
+      ++it;  // Its transaction's marker dispatches again.
+      continue;
+    }
+    it = replay_.erase(it);
+    // A held entry comes back if its transaction aborts.
+    if (txns_ != nullptr && txns_->holder(name(), p) != nullptr) continue;
     if (!cursor_->acked(p)) return p;
   }
+  const Pos max_read =
+      txns_ == nullptr || read_uncommitted_ ? 0 : txns_->max_read_position();
   for (;;) {
     const Pos p = log_.next(read_pos_);
-    if (p == 0) return 0;
+    if (p == 0 || (max_read != 0 && p >= max_read)) return 0;
     read_pos_ = p;
+    // A new owner's subscription reads past entries a transaction holds: they come back
+    // only if it aborts.
+    if (txns_ != nullptr && txns_->holder(name(), p) != nullptr) continue;
     if (!cursor_->acked(p)) return p;
   }
 }
@@ -214,6 +249,19 @@ void Subscription::read_done() {
       // Unreadable for now (bookies down): try again with the next dispatch.
       if (slot.error != LedgerError::ok) replay_.insert(slot.pos);
       continue;
+    }
+    if (txns_ != nullptr) {
+      if (txns_->holder(name(), slot.pos) != nullptr) continue;  // Held while it was read.
+      const TxnBuffer::Visibility v = txns_->visibility(slot.pos, read_uncommitted_);
+      if (v == TxnBuffer::Visibility::skip) {
+        cursor_->ack(slot.pos);
+        acked(slot.pos);
+        continue;
+      }
+      if (v == TxnBuffer::Visibility::wait) {
+        replay_.insert(slot.pos);
+        continue;
+      }
     }
     ConsumerState* c = pick(slot);
     if (c == nullptr) {

@@ -12,6 +12,12 @@
 // Entries delivered and not acknowledged are redelivered on a negative ack or ack
 // timeout (the client asks) and when their consumer goes away. A batch is one entry and
 // is redelivered whole.
+//
+// With transactions (broker/pulsar/txn_buffer.h), a subscription reading committed stops
+// at the max read position and acknowledges markers, pending-ack records and aborted
+// entries unseen; one reading uncommitted (unsafe) delivers transactional entries as they
+// are written. Entries a transaction's pending ack holds are not redelivered until it
+// aborts, and ordinary acks do not touch them.
 
 #include <cstdint>
 #include <deque>
@@ -24,13 +30,16 @@
 #include "base/lifeline.h"
 #include "broker/pulsar/cursor.h"
 #include "broker/pulsar/services.h"
+#include "broker/pulsar/txn_buffer.h"
 
 namespace streamlab::pulsar {
 
 class Subscription {
  public:
+  // txns: the topic's transaction buffer; null when the broker runs without transactions.
   Subscription(BrokerServices& services, ManagedLedger& log,
-               std::unique_ptr<ManagedCursor> cursor, std::uint32_t partition);
+               std::unique_ptr<ManagedCursor> cursor, std::uint32_t partition,
+               const TxnBuffer* txns);
 
   const std::string& name() const { return cursor_->name(); }
   SubscriptionType type() const { return cursor_->type(); }
@@ -47,6 +56,11 @@ class Subscription {
   void redeliver(ClientRef consumer, const Redeliver& request);
   // New entries were published, or acknowledgements may have unblocked a consumer.
   void dispatch();
+
+  void set_read_uncommitted(bool on) { read_uncommitted_ = on; }
+  // A transaction's held acks: applied on commit, released for redelivery on abort.
+  void txn_acked(const std::vector<Pos>& positions);
+  void txn_released(const std::vector<Pos>& positions);
 
  private:
   struct ConsumerState {
@@ -79,6 +93,8 @@ class Subscription {
   ManagedLedger& log_;
   std::unique_ptr<ManagedCursor> cursor_;
   std::uint32_t partition_;
+  const TxnBuffer* txns_;
+  bool read_uncommitted_ = false;
   std::vector<ConsumerState> consumers_;  // In joining order.
   Pos read_pos_ = 0;                      // The last position read for the first time.
   bool read_pos_set_ = false;

@@ -28,6 +28,7 @@ Topic::Topic(BrokerServices& services, std::string name, std::uint32_t partition
            services.config,
            [this](std::uint64_t token, LedgerError e, Pos p) { appended(token, e, p); }),
       dedup_(services.config.dedup, services.config.dedup_snapshot_interval),
+      txn_replay_(log_),
       timers_(services.rt) {}
 
 void Topic::when_ready(std::function<void(ServerError)> fn) {
@@ -121,7 +122,7 @@ void Topic::open_subscriptions() {
       if (name != kDedupCursor) names.push_back(name);
     }
     if (names.empty()) {
-      loaded(NO_ERROR);
+      subscriptions_opened(NO_ERROR);
       return;
     }
     auto remaining = std::make_shared<std::size_t>(names.size());
@@ -130,7 +131,7 @@ void Topic::open_subscriptions() {
       // The type is the stored one; the initial position is unused for existing cursors.
       open_cursor(name, 0, EXCLUSIVE, [this, remaining, failed](ServerError e) {
         if (e != NO_ERROR) *failed = e;
-        if (--*remaining == 0 && state_ == State::loading) loaded(*failed);
+        if (--*remaining == 0 && state_ == State::loading) subscriptions_opened(*failed);
       });
     }
   }));
@@ -152,10 +153,68 @@ void Topic::open_cursor(const std::string& name, Pos initial, SubscriptionType t
       done(load_error(e));
       return;
     }
-    subscriptions_[name] =
-        std::make_unique<Subscription>(services_, log_, std::move(cursor), partition_);
+    subscriptions_[name] = std::make_unique<Subscription>(
+        services_, log_, std::move(cursor), partition_,
+        services_.config.transactions ? &txns_ : nullptr);
     done(NO_ERROR);
   }));
+}
+
+void Topic::subscriptions_opened(ServerError error) {
+  if (error == NO_ERROR && services_.config.transactions) {
+    replay_txns();
+  } else {
+    loaded(error);
+  }
+}
+
+// ---- Loading: the transaction buffer -------------------------------------------------------
+
+// The whole retained log, in order: trimming keeps every open transaction's entries, and
+// what was trimmed was consumed by every subscription.
+void Topic::replay_txns() {
+  txn_replay_.start(
+      0, [this](Pos p, std::string_view bytes) { replayed_txn_entry(p, bytes); },
+      [this](LedgerError e) {
+        if (state_ != State::loading) return;
+        if (e != LedgerError::ok) {
+          loaded(load_error(e));
+          return;
+        }
+        services_.rt.note(name_ + ": transaction buffer replayed, " +
+                          std::to_string(txns_.open_transactions()) + " open");
+        loaded(NO_ERROR);
+      });
+}
+
+void Topic::replayed_txn_entry(Pos p, std::string_view bytes) {
+  EntryData entry;
+  if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+  if (entry.has_marker()) {
+    apply_end(txn_key(entry.marker().txn()), entry.marker().commit(), p);
+  } else if (entry.has_pending_ack()) {
+    const TxnKey txn = txn_key(entry.pending_ack().txn());
+    if (txns_.is_ended(txn)) return;
+    txns_.hold(txn, entry.pending_ack().subscription(),
+               {entry.pending_ack().positions().begin(), entry.pending_ack().positions().end()});
+    txns_.held_record(txn, p);
+  } else if (entry.has_txn()) {
+    txns_.wrote(txn_key(entry.txn()), p);
+  }
+}
+
+// A marker is in the log at `marker`: the transaction's held acks take effect or return.
+void Topic::apply_end(TxnKey txn, bool commit, Pos marker) {
+  const TxnBuffer::HeldAcks acks = txns_.ended(txn, commit, marker);
+  for (const auto& [name, positions] : acks) {
+    const auto sub = subscriptions_.find(name);
+    if (sub == subscriptions_.end()) continue;
+    if (commit) {
+      sub->second->txn_acked(positions);
+    } else {
+      sub->second->txn_released(positions);
+    }
+  }
 }
 
 void Topic::loaded(ServerError error) {
@@ -211,6 +270,18 @@ void Topic::publish(ClientRef producer, const Send& send) {
     send_error(producer, send.sequence_id(), state_ == State::closing ? TOPIC_FENCED : TOPIC_NOT_OWNED);
     return;
   }
+  if (send.has_txn()) {
+    if (!services_.config.transactions) {
+      send_error(producer, send.sequence_id(), TXN_DISABLED);
+      return;
+    }
+    // The marker is written only after every send the client made in the transaction
+    // was acknowledged: a later one is a zombie's, or came after a timeout's abort.
+    if (txns_.is_closing(txn_key(send.txn()))) {
+      send_error(producer, send.sequence_id(), TXN_NOT_OPEN);
+      return;
+    }
+  }
   switch (dedup_.check(it->second, send.sequence_id(), send.highest_sequence_id())) {
     case Deduplication::Verdict::stored: {
       out_.Clear();
@@ -231,9 +302,25 @@ void Topic::publish(ClientRef producer, const Send& send) {
       break;
   }
   const std::uint64_t token = next_token_++;
-  sends_.emplace(token, PendingSend{producer, send.sequence_id(), send.highest_sequence_id(),
-                                    it->second});
+  PendingSend pending;
+  pending.producer = producer;
+  pending.sequence_id = send.sequence_id();
+  pending.highest = send.highest_sequence_id();
+  pending.producer_name = it->second;
+  if (send.has_txn()) {
+    pending.transactional = true;
+    pending.txn = txn_key(send.txn());
+  }
+  sends_.emplace(token, std::move(pending));
   log_.append(send.entry(), token);
+}
+
+void Topic::append_control(const EntryData& entry, std::function<void(LedgerError, Pos)> done) {
+  const std::uint64_t token = next_token_++;
+  PendingSend pending;
+  pending.done = std::move(done);
+  sends_.emplace(token, std::move(pending));
+  log_.append(entry.SerializeAsString(), token);
 }
 
 void Topic::appended(std::uint64_t token, LedgerError error, Pos p) {
@@ -241,6 +328,12 @@ void Topic::appended(std::uint64_t token, LedgerError error, Pos p) {
   SL_ASSERT_MSG(it != sends_.end(), "topic: completion of an unknown append");
   const PendingSend send = std::move(it->second);
   sends_.erase(it);
+  if (send.done) {
+    send.done(error, p);
+    if (error != LedgerError::ok) close(error == LedgerError::fenced);
+    maybe_finish_close();
+    return;
+  }
   if (error != LedgerError::ok) {
     dedup_.reset_pushed_to_persisted();
     send_error(send.producer, send.sequence_id,
@@ -249,6 +342,7 @@ void Topic::appended(std::uint64_t token, LedgerError error, Pos p) {
     maybe_finish_close();
     return;
   }
+  if (send.transactional) txns_.wrote(send.txn, p);
   if (dedup_.persisted(send.producer_name, send.highest) && dedup_cursor_ != nullptr) {
     // The snapshot holds every sequence id up to this entry (appends confirm in order).
     dedup_cursor_->set_sequences(dedup_.persisted_map());
@@ -285,7 +379,8 @@ void Topic::subscribe(ClientRef consumer, const Subscribe& request,
     timers_.after(0, [done = std::move(done)] { done(MALFORMED_REQUEST); });
     return;
   }
-  auto attach = [this, consumer, name, done](ServerError e) {
+  const bool read_uncommitted = request.read_uncommitted();
+  auto attach = [this, consumer, name, done, read_uncommitted](ServerError e) {
     if (e != NO_ERROR || state_ != State::ready) {
       done(e != NO_ERROR ? e : TOPIC_NOT_OWNED);
       return;
@@ -303,6 +398,7 @@ void Topic::subscribe(ClientRef consumer, const Subscribe& request,
     }
     for (const ClientRef& ref : replaced) remove_consumer(ref);
     Subscription& sub = *subscriptions_.at(name);
+    sub.set_read_uncommitted(read_uncommitted);
     const ServerError added = sub.add_consumer(consumer, consumer_names_[consumer]);
     if (added == NO_ERROR) consumers_[consumer] = name;
     done(added);
@@ -352,6 +448,69 @@ void Topic::client_lost(NodeId node) {
   for (const ClientRef& ref : gone) remove_consumer(ref);
 }
 
+// ---- Transactions --------------------------------------------------------------------------
+
+void Topic::txn_ack(ClientRef consumer, const Ack& ack, std::function<void(ServerError)> done) {
+  const auto later = [this, &done](ServerError e) {
+    timers_.after(0, [done = std::move(done), e] { done(e); });
+  };
+  Subscription* sub = subscription_of(consumer);
+  if (state_ != State::ready || sub == nullptr) return later(TOPIC_NOT_OWNED);
+  if (!services_.config.transactions) return later(TXN_DISABLED);
+  // Pending acks are per entry here; a cumulative one would hold a range.
+  if (ack.type() == CUMULATIVE) return later(MALFORMED_REQUEST);
+  const TxnKey txn = txn_key(ack.txn());
+  if (txns_.is_closing(txn)) return later(TXN_NOT_OPEN);
+  std::vector<Pos> positions;
+  for (const MessageId& id : ack.message_ids()) {
+    const Pos p = log_.pos_of(id.ledger_id(), id.entry_id());
+    if (p == 0) continue;
+    // Acked already, by a committed transaction or outside one: a zombie redoing work.
+    if (sub->cursor().acked(p)) {
+      if (services_.config.txn_zombie_fencing) return later(TXN_CONFLICT);
+      continue;
+    }
+    const TxnKey* holder = txns_.holder(sub->name(), p);
+    if (holder != nullptr && *holder != txn) return later(TXN_CONFLICT);
+    positions.push_back(p);
+  }
+  if (positions.empty()) return later(NO_ERROR);
+  txns_.hold(txn, sub->name(), positions);
+  EntryData entry;
+  PendingAck* record = entry.mutable_pending_ack();
+  set_txn_id(record->mutable_txn(), txn);
+  record->set_subscription(sub->name());
+  for (const Pos p : positions) record->add_positions(p);
+  append_control(entry, [this, txn, done](LedgerError e, Pos p) {
+    if (e == LedgerError::ok) txns_.held_record(txn, p);
+    done(e == LedgerError::ok ? NO_ERROR : PERSISTENCE_ERROR);
+  });
+}
+
+void Topic::end_txn(TxnKey txn, bool commit, std::function<void(ServerError)> done) {
+  const auto later = [this, &done](ServerError e) {
+    timers_.after(0, [done = std::move(done), e] { done(e); });
+  };
+  if (state_ != State::ready) return later(TOPIC_NOT_OWNED);
+  if (!services_.config.transactions) return later(TXN_DISABLED);
+  if (txns_.is_ended(txn)) return later(NO_ERROR);
+  EntryData entry;
+  set_txn_id(entry.mutable_marker()->mutable_txn(), txn);
+  entry.mutable_marker()->set_commit(commit);
+  // Sends and acks that arrive while the marker is written would land after it.
+  txns_.ending(txn);
+  append_control(entry, [this, txn, commit, done](LedgerError e, Pos p) {
+    if (e != LedgerError::ok) {
+      txns_.ending_failed(txn);
+      done(PERSISTENCE_ERROR);
+      return;
+    }
+    apply_end(txn, commit, p);
+    for (auto& [name, sub] : subscriptions_) sub->dispatch();
+    done(NO_ERROR);
+  });
+}
+
 // ---- Closing and trimming ------------------------------------------------------------------
 
 void Topic::close(bool fenced) {
@@ -397,7 +556,10 @@ void Topic::trim() {
   for (const auto& [name, sub] : subscriptions_) {
     slowest = std::min(slowest, sub->cursor().mark_delete());
   }
+  // An open transaction's entries stay: the next owner's replay needs them.
+  if (const Pos open = txns_.first_open_entry(); open != 0) slowest = std::min(slowest, open - 1);
   log_.trim(slowest);
+  txns_.forget_before(log_.next(0));
   timers_.after(kTrimPeriodNs, [this] { trim(); });
 }
 

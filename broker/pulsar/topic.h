@@ -22,9 +22,11 @@
 #include "base/lifeline.h"
 #include "broker/pulsar/cursor.h"
 #include "broker/pulsar/dedup.h"
+#include "broker/pulsar/log_replay.h"
 #include "broker/pulsar/managed_ledger.h"
 #include "broker/pulsar/services.h"
 #include "broker/pulsar/subscription.h"
+#include "broker/pulsar/txn_buffer.h"
 #include "runtime/owned_timers.h"
 
 namespace streamlab::pulsar {
@@ -57,15 +59,26 @@ class Topic {
   void remove_consumer(ClientRef consumer);
   void client_lost(NodeId node);
 
+  // Transactions. An ack inside a transaction: done(NO_ERROR) once its PendingAck record
+  // is stored, or TXN_CONFLICT when another open transaction holds one of the entries.
+  void txn_ack(ClientRef consumer, const Ack& ack, std::function<void(ServerError)> done);
+  // The coordinator's marker: done(NO_ERROR) once stored (at once if already ended here).
+  void end_txn(TxnKey txn, bool commit, std::function<void(ServerError)> done);
+  const TxnBuffer& txns() const { return txns_; }
+
   // Tells every client to reconnect, lets in-flight appends finish, then reports closed.
   void close(bool fenced);
 
  private:
+  // An append in flight: a producer's send, or a control entry (done set).
   struct PendingSend {
     ClientRef producer;
     std::uint64_t sequence_id = 0;
     std::uint64_t highest = 0;
     std::string producer_name;
+    bool transactional = false;
+    TxnKey txn;
+    std::function<void(LedgerError, Pos)> done;
   };
 
   void open_dedup();
@@ -74,6 +87,11 @@ class Topic {
   void open_subscriptions();
   void open_cursor(const std::string& name, Pos initial, SubscriptionType type,
                    std::function<void(ServerError)> done);
+  void subscriptions_opened(ServerError error);
+  void replay_txns();
+  void replayed_txn_entry(Pos p, std::string_view bytes);
+  void apply_end(TxnKey txn, bool commit, Pos marker);
+  void append_control(const EntryData& entry, std::function<void(LedgerError, Pos)> done);
   void loaded(ServerError error);
   void appended(std::uint64_t token, LedgerError error, Pos p);
   void maybe_finish_close();
@@ -98,6 +116,8 @@ class Topic {
   Pos replay_next_ = 0;
   std::size_t replay_in_flight_ = 0;
   bool replay_failed_ = false;
+  TxnBuffer txns_;
+  LogReplay txn_replay_;
   std::map<std::uint64_t, PendingSend> sends_;  // By append token.
   std::uint64_t next_token_ = 1;
   std::vector<std::function<void(ServerError)>> waiters_;

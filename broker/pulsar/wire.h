@@ -20,6 +20,8 @@ inline constexpr std::uint32_t kFirstPulsarField = 64;
 // A client or broker refuses a message larger than this (the real runtime's frames are
 // bounded by kAsioMaxFrameBytes too): Pulsar's maxMessageSize is 5 MB.
 inline constexpr std::size_t kMaxMessageBytes = 5u << 20;
+// The transaction coordinator's name: owned, looked up and logged like a topic's.
+inline constexpr const char* kTxnCoordinator = "__txn_coordinator";
 
 // True when the bytes start with a PulsarMessage field tag.
 inline bool is_pulsar_message(std::span<const std::uint8_t> bytes) {

@@ -41,13 +41,31 @@ std::vector<std::string> shipped_scenarios() {
 
 class Shipped : public ::testing::TestWithParam<std::string> {};
 
+// A scenario that expects no anomaly must meet its expectations on every seed tried. One
+// that expects an anomaly may miss it on some seeds (a crash must fall inside a window a
+// few milliseconds wide): it must reproduce on at least 2 of seeds 1..5 (how often it
+// does over more seeds, `streamlab explore` measures), and no seed may find an anomaly
+// it must not.
 TEST_P(Shipped, LoadsAndMeetsItsExpectations) {
   const ScenarioConfig config = load(GetParam());
-  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+  const bool reproduces = std::any_of(config.expectations.begin(), config.expectations.end(),
+                                      [](const Expectation& e) { return e.present; });
+  const std::uint64_t seeds = reproduces ? 5 : 3;
+  std::uint64_t met = 0;
+  std::string missed;
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     const RunResult r = run(config, seed);
-    EXPECT_TRUE(r.expectations_met)
-        << GetParam() << " seed " << seed << ": " << r.failed_expectations.front();
+    if (r.expectations_met) {
+      ++met;
+      continue;
+    }
+    for (const std::string& failure : r.failed_expectations) {
+      const bool only_missing = failure.starts_with("expected ") && !failure.starts_with("expected no ");
+      EXPECT_TRUE(reproduces && only_missing) << GetParam() << " seed " << seed << ": " << failure;
+    }
+    missed += " " + std::to_string(seed);
   }
+  EXPECT_GE(met, reproduces ? 2u : seeds) << GetParam() << ": missed on seeds" << missed;
 }
 
 // Test names may hold letters, digits and underscores only.

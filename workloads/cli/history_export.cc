@@ -78,7 +78,15 @@ std::string queue_edn(const workloads::ScenarioConfig& config, const QueueOp& op
       out = edn_head(config, op.type, "ack", op.process, op.time_ns) + ", :value [[:ack " + key +
             " [" + offset + " " + value + "]]], :subscription " + edn_string(op.subscription);
       break;
+    case QueueOpKind::commit:
+    case QueueOpKind::abort:
+      // A transaction's end, by its id: its sends and acks carry the same :txn.
+      out = edn_head(config, op.type, op.kind == QueueOpKind::commit ? "commit" : "abort",
+                     op.process, op.time_ns) +
+            ", :value " + edn_string(op.txn);
+      return out + edn_tail(op.error);
   }
+  if (!op.txn.empty()) out += ", :txn " + edn_string(op.txn);
   return out + edn_tail(op.error);
 }
 

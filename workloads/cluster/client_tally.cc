@@ -24,6 +24,9 @@ void ClientTally::add(const QueueOp& op) {
     case QueueOpKind::ack:
       ++acks_;
       return;
+    case QueueOpKind::commit:
+    case QueueOpKind::abort:
+      return;  // Real-mode clients do not run transactions.
   }
 }
 
