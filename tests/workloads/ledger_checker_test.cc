@@ -10,10 +10,17 @@
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
+#include "tests/workloads/evidence.h"
 #include "workloads/ledger_writer.h"
 
 namespace streamlab::workloads {
 namespace {
+
+using test::anomalies_of;
+using test::count;
+using test::example;
+using test::frame;
+using test::MetaLogWriter;
 
 // Builds a run's evidence by hand: the writers' history, the metadata store's log (one
 // put of /ledgers/<id> per metadata change, as the store logs them) and the bookies'
@@ -52,18 +59,11 @@ class LedgerRun {
 
   // Writes the log's ledger list, as writers publish it.
   void list(const std::string& log, const std::vector<std::uint64_t>& ledgers) {
-    storage::MetaLogRecord r;
-    storage::KeyPut* p = r.mutable_put();
-    p->set_key("/logs/" + log + "/ledgers");
-    p->set_value(format_ledger_list(ledgers));
-    p->set_version(++version_);
-    frame(r, metadata_log_);
+    meta_.put("/logs/" + log + "/ledgers", format_ledger_list(ledgers));
   }
 
   void remove(std::uint64_t ledger) {
-    storage::MetaLogRecord r;
-    r.set_removed(storage::ledger_key(ledger));
-    frame(r, metadata_log_);
+    meta_.remove(storage::ledger_key(ledger));
   }
 
   // The bookie's journal gets (ledger, entry) holding writer's append `seq`.
@@ -129,7 +129,7 @@ class LedgerRun {
   CheckResult check(std::int64_t duration_ns = 0) const {
     LedgerCheckInput in;
     in.history = &history_;
-    in.metadata_log = metadata_log_;
+    in.metadata_log = meta_.bytes();
     for (const auto& [bookie, bytes] : journals_) in.journals[bookie] = bytes;
     in.process_name = [](std::uint32_t p) { return "w" + std::to_string(p); };
     in.duration_ns = duration_ns;
@@ -145,46 +145,18 @@ class LedgerRun {
 
  private:
   void put(std::uint64_t ledger) {
-    storage::MetaLogRecord r;
-    storage::KeyPut* p = r.mutable_put();
-    p->set_key(storage::ledger_key(ledger));
-    p->set_value(ledgers_.at(ledger).SerializeAsString());
-    p->set_version(++version_);
-    frame(r, metadata_log_);
+    meta_.put(storage::ledger_key(ledger), ledgers_.at(ledger).SerializeAsString());
   }
 
-  static void frame(const google::protobuf::Message& m, std::vector<std::uint8_t>& out) {
-    const std::string body = m.SerializeAsString();
-    storage::append_framed(
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                      body.size()),
-        out);
-  }
 
   std::map<std::uint64_t, storage::LedgerMetadata> ledgers_;
-  std::int64_t version_ = 0;
-  std::vector<std::uint8_t> metadata_log_;
+  MetaLogWriter meta_;
   std::map<std::string, std::vector<std::uint8_t>> journals_;
   std::vector<LedgerOp> history_;
 };
 
 const std::vector<std::string> kBookies = {"b1", "b2", "b3"};
 
-std::uint64_t count(const CheckResult& r, const std::string& anomaly) {
-  const auto it = r.anomalies.find(anomaly);
-  return it == r.anomalies.end() ? 0 : it->second;
-}
-
-std::string example(const CheckResult& r, const std::string& anomaly) {
-  const auto it = r.examples.find(anomaly);
-  return it == r.examples.end() ? "" : it->second;
-}
-
-std::string anomalies_of(const CheckResult& r) {
-  std::string out;
-  for (const auto& [name, text] : r.examples) out += name + ": " + text + "\n";
-  return out;
-}
 
 TEST(LedgerCheckerHelpers, WriteSetFollowsStriping) {
   LedgerRun run;

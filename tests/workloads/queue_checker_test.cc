@@ -11,9 +11,17 @@
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
+#include "tests/workloads/evidence.h"
 
 namespace streamlab::workloads {
 namespace {
+
+using test::anomalies_of;
+using test::contains;
+using test::count;
+using test::example;
+using test::frame;
+using test::MetaLogWriter;
 
 constexpr std::int64_t kMs = 1'000'000;
 const std::vector<std::string> kBookies = {"b1", "b2", "b3"};
@@ -47,21 +55,17 @@ class QueueRun {
     storage::Fragment* f = m.add_fragments();
     f->set_first_entry(0);
     for (const std::string& b : kBookies) f->add_bookies(b);
-    put(storage::ledger_key(ledger), m.SerializeAsString());
+    meta_.put(storage::ledger_key(ledger), m.SerializeAsString());
   }
 
   void close(std::uint64_t ledger, std::int64_t last_entry) {
     storage::LedgerMetadata& m = ledgers_.at(ledger);
     m.set_state(storage::CLOSED);
     m.set_last_entry_id(last_entry);
-    put(storage::ledger_key(ledger), m.SerializeAsString());
+    meta_.put(storage::ledger_key(ledger), m.SerializeAsString());
   }
 
-  void remove(const std::string& key) {
-    storage::MetaLogRecord r;
-    r.set_removed(key);
-    frame(r, metadata_log_);
-  }
+  void remove(const std::string& key) { meta_.remove(key); }
 
   // Puts the topic's ledger list: ledgers in order, ordinals from first_ordinal on.
   void list(const std::string& topic, const std::vector<std::uint64_t>& ledgers,
@@ -73,7 +77,7 @@ class QueueRun {
       l->set_entries(i + 1 == ledgers.size() ? -1 : 1);
       l->set_ordinal(first_ordinal + i);
     }
-    put("/topics/" + topic + "/ledgers", info.SerializeAsString());
+    meta_.put("/topics/" + topic + "/ledgers", info.SerializeAsString());
   }
 
   // Stores `payload` as (ledger, entry) on the entry's write set (E=3, Qw=2: entry e goes
@@ -165,7 +169,7 @@ class QueueRun {
   CheckResult check(std::int64_t duration_ns = 0) const {
     QueueCheckInput in;
     in.history = &history_;
-    in.metadata_log = metadata_log_;
+    in.metadata_log = meta_.bytes();
     for (const auto& [bookie, bytes] : journals_) in.journals[bookie] = bytes;
     in.process_name = [](std::uint32_t p) { return "client-" + std::to_string(p); };
     in.duration_ns = duration_ns;
@@ -203,51 +207,14 @@ class QueueRun {
     op.batch_index = at.batch;
   }
 
-  void put(const std::string& key, const std::string& value) {
-    storage::MetaLogRecord r;
-    storage::KeyPut* p = r.mutable_put();
-    p->set_key(key);
-    p->set_value(value);
-    p->set_version(++version_);
-    frame(r, metadata_log_);
-  }
 
-  static void frame(const google::protobuf::Message& m, std::vector<std::uint8_t>& out) {
-    const std::string body = m.SerializeAsString();
-    storage::append_framed(
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                      body.size()),
-        out);
-  }
 
   std::map<std::uint64_t, storage::LedgerMetadata> ledgers_;
-  std::int64_t version_ = 0;
-  std::vector<std::uint8_t> metadata_log_;
+  MetaLogWriter meta_;
   std::map<std::string, std::vector<std::uint8_t>> journals_;
   std::vector<QueueOp> history_;
 };
 
-std::uint64_t count(const CheckResult& r, const std::string& anomaly) {
-  const auto it = r.anomalies.find(anomaly);
-  return it == r.anomalies.end() ? 0 : it->second;
-}
-
-std::string example(const CheckResult& r, const std::string& anomaly) {
-  const auto it = r.examples.find(anomaly);
-  return it == r.examples.end() ? "" : it->second;
-}
-
-std::string anomalies_of(const CheckResult& r) {
-  std::string out;
-  for (const auto& [name, text] : r.examples) {
-    out += name + " (" + std::to_string(r.anomalies.at(name)) + "): " + text + "\n";
-  }
-  return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // Ledger 1 (closed at entry 1) then ledger 2 (open) of "orders": p1 sends 1..3 in three
 // batches (seq 1 and 2 together in ledger 1 entry 0).

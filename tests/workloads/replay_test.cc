@@ -3,30 +3,17 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/command.h"
+
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string out;
-};
+using streamlab::test_util::Outcome;
 
-Outcome run(const std::string& args) {
-  const std::string command = std::string(STREAMLAB_BIN) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Outcome run(const std::string& args) { return streamlab::test_util::run(STREAMLAB_BIN, args); }
 
 std::string scenario(const std::string& name) {
   return std::string(STREAMLAB_SCENARIOS) + "/" + name;

@@ -5,14 +5,12 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/command.h"
 #include "workloads/anomaly_glossary.h"
 #include "workloads/html_escape.h"
 #include "workloads/time_series.h"
@@ -164,21 +162,9 @@ TEST(Report, EveryKnownAnomalyHasAMeaning) {
 
 // [SECTION] The CLI, as cli_test.cc runs it.
 
-struct Outcome {
-  int exit_code;
-  std::string out;
-};
+using test_util::Outcome;
 
-Outcome run_cli(const std::string& args) {
-  const std::string command = std::string(STREAMLAB_BIN) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  char buffer[4096];
-  while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Outcome run_cli(const std::string& args) { return test_util::run(STREAMLAB_BIN, args); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);

@@ -17,10 +17,18 @@
 #include "broker/storage/storage.pb.h"
 #include "workloads/pipeline_payload.h"
 #include "workloads/queue_checker.h"
+#include "tests/workloads/evidence.h"
 #include "workloads/queue_log.h"
 
 namespace streamlab::workloads {
 namespace {
+
+using test::anomalies_of;
+using test::contains;
+using test::count;
+using test::example;
+using test::frame;
+using test::MetaLogWriter;
 
 constexpr std::int64_t kMs = 1'000'000;
 const std::vector<std::string> kBookies = {"b1", "b2", "b3"};
@@ -159,7 +167,7 @@ class TxnRun {
   QueueCheckInput input() const {
     QueueCheckInput in;
     in.history = &history_;
-    in.metadata_log = metadata_log_;
+    in.metadata_log = meta_.bytes();
     for (const auto& [bookie, bytes] : journals_) in.journals[bookie] = bytes;
     in.process_name = [](std::uint32_t p) { return "client-" + std::to_string(p); };
     in.topics = topics;
@@ -188,13 +196,13 @@ class TxnRun {
     storage::Fragment* f = m.add_fragments();
     f->set_first_entry(0);
     for (const std::string& b : kBookies) f->add_bookies(b);
-    put(storage::ledger_key(ledger), m.SerializeAsString());
+    meta_.put(storage::ledger_key(ledger), m.SerializeAsString());
     pulsar::ManagedLedgerInfo info;
     auto* l = info.add_ledgers();
     l->set_ledger_id(ledger);
     l->set_entries(-1);
     l->set_ordinal(1);
-    put("/topics/" + partition + "/ledgers", info.SerializeAsString());
+    meta_.put("/topics/" + partition + "/ledgers", info.SerializeAsString());
   }
 
   static void set_txn(pulsar::TxnId* id, const std::string& txn) {
@@ -255,51 +263,14 @@ class TxnRun {
     op.batch_index = at.batch;
   }
 
-  void put(const std::string& key, const std::string& value) {
-    storage::MetaLogRecord r;
-    storage::KeyPut* put = r.mutable_put();
-    put->set_key(key);
-    put->set_value(value);
-    put->set_version(++version_);
-    frame(r, metadata_log_);
-  }
-  static void frame(const google::protobuf::Message& m, std::vector<std::uint8_t>& out) {
-    const std::string body = m.SerializeAsString();
-    storage::append_framed(
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()),
-                                      body.size()),
-        out);
-  }
 
   std::map<std::string, std::uint64_t> ledgers_;  // Stored partition -> its ledger.
   std::map<std::uint64_t, std::int64_t> next_entry_;
-  std::int64_t version_ = 0;
-  std::vector<std::uint8_t> metadata_log_;
+  MetaLogWriter meta_;
   std::map<std::string, std::vector<std::uint8_t>> journals_;
   std::vector<QueueOp> history_;
 };
 
-std::uint64_t count(const CheckResult& r, const std::string& anomaly) {
-  const auto it = r.anomalies.find(anomaly);
-  return it == r.anomalies.end() ? 0 : it->second;
-}
-
-std::string example(const CheckResult& r, const std::string& anomaly) {
-  const auto it = r.examples.find(anomaly);
-  return it == r.examples.end() ? "" : it->second;
-}
-
-std::string anomalies_of(const CheckResult& r) {
-  std::string out;
-  for (const auto& [name, text] : r.examples) {
-    out += name + " (" + std::to_string(r.anomalies.at(name)) + "): " + text + "\n";
-  }
-  return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // "orders" has two partitions (ledger 1: orders-partition-0, ledger 2: orders-partition-1).
 TxnRun orders() { return TxnRun({{"orders", 2}}); }
