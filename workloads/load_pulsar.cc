@@ -116,6 +116,23 @@ QueueClientSpec* client_node(const std::string& name, const char* kind, const Pl
   return &out->queue_clients.back();
 }
 
+// A producer's name is its messages' identity: no two may share one.
+void claim_producer_name(const std::string& name, const char* field, const Place& place,
+                         LoadContext& ctx, QueueWorkloadState& state) {
+  if (state.producer_names.insert(name).second) return;
+  ctx.error(place.at(field), std::string(field) + ": two producers are named \"" + name +
+                                 "\"; a producer's name is its messages' identity");
+}
+
+// When a workload entry runs: from `start` (default 0) to `stop` (default the end).
+void load_window(const std::string& start, const std::string& stop, const Place& place,
+                 LoadContext& ctx, std::int64_t duration_ns, std::int64_t* start_ns,
+                 std::int64_t* stop_ns) {
+  *start_ns = ctx.duration(start, place.at("start"), "start", 0);
+  *stop_ns = ctx.duration(stop, place.at("stop"), "stop", duration_ns);
+  if (*start_ns > *stop_ns) ctx.error(place.at("stop"), "stop is before start");
+}
+
 // A producer's or consumer's topic must be one the pulsar system declares.
 bool check_topic(const std::string& topic, const char* kind, const Place& place, LoadContext& ctx,
                  const PulsarSystemConfig& pulsar) {
@@ -260,19 +277,14 @@ void load_producer(const scenario::Producer& p, const Place& pp, LoadContext& ct
   cfg.producer.name = !p.name().empty()
                           ? p.name()
                           : p.node() + "-p" + std::to_string(spec->config.producers.size());
-  if (!state.producer_names.insert(cfg.producer.name).second) {
-    ctx.error(pp.at("name"), "name: two producers are named \"" + cfg.producer.name +
-                                 "\"; a producer's name is its messages' identity");
-  }
+  claim_producer_name(cfg.producer.name, "name", pp, ctx, state);
   if (p.rate().empty()) ctx.error(pp.line, "producer: missing 'rate', e.g. \"2000/s\"");
   cfg.rate_per_s = ctx.rate(p.rate(), pp.at("rate"), "rate", 1);
   load_arrival(p, pp, ctx, &cfg);
   load_size(p.size(), pp.at("size"), ctx, &cfg);
   load_keys(p, pp, ctx, &cfg);
   load_producer_client(p, pp, ctx, &cfg.producer);
-  cfg.start_ns = ctx.duration(p.start(), pp.at("start"), "start", 0);
-  cfg.stop_ns = ctx.duration(p.stop(), pp.at("stop"), "stop", out->duration_ns);
-  if (cfg.start_ns > cfg.stop_ns) ctx.error(pp.at("stop"), "stop is before start");
+  load_window(p.start(), p.stop(), pp, ctx, out->duration_ns, &cfg.start_ns, &cfg.stop_ns);
   cfg.max_messages = p.max_messages();
   spec->config.producers.push_back(std::move(cfg));
 }
@@ -356,9 +368,7 @@ void load_consumer(const scenario::Consumer& c, const Place& cp, LoadContext& ct
   cfg.processing_ns =
       ctx.duration(c.processing_time(), cp.at("processing_time"), "processing_time", 0);
   load_consumer_acks(c, cp, ctx, &cfg);
-  cfg.start_ns = ctx.duration(c.start(), cp.at("start"), "start", 0);
-  cfg.stop_ns = ctx.duration(c.stop(), cp.at("stop"), "stop", out->duration_ns);
-  if (cfg.start_ns > cfg.stop_ns) ctx.error(cp.at("stop"), "stop is before start");
+  load_window(c.start(), c.stop(), cp, ctx, out->duration_ns, &cfg.start_ns, &cfg.stop_ns);
   spec->config.consumers.push_back(std::move(cfg));
 }
 
@@ -383,10 +393,7 @@ void load_txn_producer(const scenario::TxnProducer& t, const Place& tp, LoadCont
   cfg.name = !t.name().empty()
                  ? t.name()
                  : t.node() + "-t" + std::to_string(spec->config.txn_producers.size());
-  if (!state.producer_names.insert(cfg.name).second) {
-    ctx.error(tp.at("name"), "name: two producers are named \"" + cfg.name +
-                                 "\"; a producer's name is its messages' identity");
-  }
+  claim_producer_name(cfg.name, "name", tp, ctx, state);
   cfg.owner = t.owner().empty() ? cfg.name : t.owner();
   cfg.topics = {t.topic().begin(), t.topic().end()};
   if (t.rate().empty()) ctx.error(tp.line, "txn_producer: missing 'rate', e.g. \"20/s\"");
@@ -412,9 +419,7 @@ void load_txn_producer(const scenario::TxnProducer& t, const Place& tp, LoadCont
   pc.send_timeout_ns =
       ctx.duration(t.send_timeout(), tp.at("send_timeout"), "send_timeout", pc.send_timeout_ns);
   if (pc.send_timeout_ns <= 0) ctx.error(tp.at("send_timeout"), "send_timeout must be > 0");
-  cfg.start_ns = ctx.duration(t.start(), tp.at("start"), "start", 0);
-  cfg.stop_ns = ctx.duration(t.stop(), tp.at("stop"), "stop", out->duration_ns);
-  if (cfg.start_ns > cfg.stop_ns) ctx.error(tp.at("stop"), "stop is before start");
+  load_window(t.start(), t.stop(), tp, ctx, out->duration_ns, &cfg.start_ns, &cfg.stop_ns);
   cfg.max_txns = t.max_txns();
   spec->config.txn_producers.push_back(std::move(cfg));
 }
@@ -451,11 +456,7 @@ void load_pipeline(const scenario::Pipeline& p, const Place& pp, LoadContext& ct
   }
   cfg.output.topic = p.output();
   cfg.output.name = p.output_name().empty() ? base : p.output_name();
-  if (!state.producer_names.insert(cfg.output.name).second) {
-    ctx.error(pp.at("output_name"), "output_name: two producers are named \"" +
-                                        cfg.output.name + "\"; a producer's name is its "
-                                        "messages' identity");
-  }
+  claim_producer_name(cfg.output.name, "output_name", pp, ctx, state);
   if (p.messages_per_txn() != 0) cfg.messages_per_txn = p.messages_per_txn();
   cfg.max_wait_ns = ctx.duration(p.max_wait(), pp.at("max_wait"), "max_wait", cfg.max_wait_ns);
   if (cfg.max_wait_ns <= 0) ctx.error(pp.at("max_wait"), "max_wait must be > 0");
@@ -464,9 +465,7 @@ void load_pipeline(const scenario::Pipeline& p, const Place& pp, LoadContext& ct
   cfg.txn_timeout_ns =
       ctx.duration(p.txn_timeout(), pp.at("txn_timeout"), "txn_timeout", cfg.txn_timeout_ns);
   if (cfg.txn_timeout_ns <= 0) ctx.error(pp.at("txn_timeout"), "txn_timeout must be > 0");
-  cfg.start_ns = ctx.duration(p.start(), pp.at("start"), "start", 0);
-  cfg.stop_ns = ctx.duration(p.stop(), pp.at("stop"), "stop", out->duration_ns);
-  if (cfg.start_ns > cfg.stop_ns) ctx.error(pp.at("stop"), "stop is before start");
+  load_window(p.start(), p.stop(), pp, ctx, out->duration_ns, &cfg.start_ns, &cfg.stop_ns);
   spec->config.pipelines.push_back(std::move(cfg));
 }
 

@@ -7,18 +7,9 @@
 #include "base/draw.h"
 #include "broker/pulsar/wire.h"
 #include "broker/storage/storage.pb.h"
+#include "workloads/queue_ops.h"
 
 namespace streamlab::workloads {
-
-namespace {
-
-std::uint64_t get_le64(std::string_view s) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(s[i])) << (8 * i);
-  return v;
-}
-
-}  // namespace
 
 struct QueueClient::ProducerRun {
   QueueProducerConfig config;
@@ -208,20 +199,7 @@ void QueueClient::start_consumer(std::size_t index) {
 void QueueClient::received(std::size_t index, const client::Message& m) {
   ConsumerRun& run = *consumers_[index];
   const QueueConsumerConfig& c = run.config;
-  QueueOp op;
-  op.process = rt_.self();
-  op.type = OpType::ok;
-  op.kind = QueueOpKind::poll;
-  op.producer = std::string(m.producer.substr(0, m.producer.find('~')));
-  op.seq = m.payload.size() >= kQueuePayloadHeader ? get_le64(m.payload) : 0;
-  op.topic = c.consumer.topic;
-  op.partition = m.id.partition();
-  op.subscription = c.consumer.subscription;
-  op.key = std::string(m.key);
-  op.ledger_id = m.id.ledger_id();
-  op.entry_id = m.id.entry_id();
-  op.batch_index = m.id.batch_index();
-  op.redelivery_count = m.redelivery_count;
+  QueueOp op = poll_op(rt_.self(), m, c.consumer.topic, c.consumer.subscription);
   QueueOp ack = op;
   ack.kind = QueueOpKind::ack;
   history_.record(std::move(op));

@@ -6,6 +6,7 @@
 #include "base/assert.h"
 #include "base/draw.h"
 #include "workloads/pipeline_payload.h"
+#include "workloads/queue_ops.h"
 
 namespace streamlab::workloads {
 
@@ -15,12 +16,6 @@ std::string txn_name(client::TxnRef txn) {
   return std::to_string(txn.most) + ":" + std::to_string(txn.least);
 }
 
-std::uint64_t payload_number(std::string_view payload) {
-  if (payload.size() < 8) return 0;
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(payload[i])) << (8 * i);
-  return v;
-}
 
 // A commit or abort: ok when the coordinator confirmed it; fail when it certainly did not
 // happen (the coordinator refused, or aborted instead); info when nobody answered.
@@ -41,36 +36,6 @@ void record_end(QueueHistory& history, NodeId self, bool commit, const std::stri
 }
 
 }  // namespace
-
-// A send's outcome in the history: refused before it was sent, or by its transaction,
-// is certainly not visible; otherwise nobody knows.
-void record_send_result(QueueHistory& history, NodeId self, const std::string& producer,
-                        const std::string& topic, const std::string& txn,
-                        const client::SendResult& r) {
-  QueueOp op;
-  op.process = self;
-  op.kind = QueueOpKind::send;
-  op.producer = producer;
-  op.seq = r.token;
-  op.topic = topic;
-  op.txn = txn;
-  if (r.error == client::SendError::ok) {
-    op.type = OpType::ok;
-    op.partition = r.message_id.partition();
-    if (!r.duplicate) {
-      op.ledger_id = r.message_id.ledger_id();
-      op.entry_id = r.message_id.entry_id();
-      op.batch_index = r.message_id.batch_index();
-    }
-    op.broker = r.broker;
-  } else {
-    const bool refused =
-        r.error == client::SendError::queue_full || r.error == client::SendError::txn;
-    op.type = refused ? OpType::fail : OpType::info;
-    op.error = client::to_string(r.error);
-  }
-  history.record(std::move(op));
-}
 
 // ---- The transactional producer ------------------------------------------------------------
 
@@ -233,20 +198,7 @@ void PipelineRun::begun(client::TxnError error, client::TxnRef txn) {
 
 void PipelineRun::received(const client::Message& m) {
   receiving_ = false;
-  QueueOp op;
-  op.process = rt_.self();
-  op.type = OpType::ok;
-  op.kind = QueueOpKind::poll;
-  op.producer = std::string(m.producer.substr(0, m.producer.find('~')));
-  op.seq = payload_number(m.payload);
-  op.topic = config_.input.topic;
-  op.partition = m.id.partition();
-  op.subscription = config_.input.subscription;
-  op.key = std::string(m.key);
-  op.ledger_id = m.id.ledger_id();
-  op.entry_id = m.id.entry_id();
-  op.batch_index = m.id.batch_index();
-  op.redelivery_count = m.redelivery_count;
+  QueueOp op = poll_op(rt_.self(), m, config_.input.topic, config_.input.subscription);
   Input in{m.id, std::string(m.topic), op.producer, op.seq,
            m.id.batch_index() < 0 ||
                static_cast<std::uint32_t>(m.id.batch_index()) + 1 >= m.batch_size};
@@ -290,8 +242,8 @@ void PipelineRun::process(Input input) {
     op.txn = txn_name_;
     history_.record(std::move(op));
     outstanding_ += 2;
-    producer_->send("", encode_pipeline_payload(number, {input.partition, input.producer, input.seq}),
-                    number, txn_);
+    const PipelineSource source{input.partition, input.producer, input.seq};
+    producer_->send("", encode_pipeline_payload(number, source), number, txn_);
     QueueOp ack;
     ack.process = rt_.self();
     ack.type = OpType::ok;

@@ -12,9 +12,9 @@
 //   messages_per_txn input messages (or until max_wait since the begin), produce the
 //   transformed message to the output and ack the input, both inside the transaction;
 //   commit. A transaction ends only at the end of an input batch: a batch is acked as one
-//   entry, in the transaction that acks its last message. An output's payload names its input (workloads/pipeline_payload.h). A
-//   transaction that fails leaves its inputs to the broker, which redelivers them once it
-//   aborts; a fenced instance stops.
+//   entry, in the transaction that acks its last message. An output's payload names its
+//   input (workloads/pipeline_payload.h). A transaction that fails leaves its inputs to
+//   the broker, which redelivers them once it aborts; a fenced instance stops.
 
 #include <cstdint>
 #include <deque>
@@ -27,13 +27,6 @@
 #include "workloads/queue_history.h"
 
 namespace streamlab::workloads {
-
-// A send's result as a history op: ok with where it is stored; fail when it certainly was
-// not (refused before it was sent, or by its transaction); info when nobody knows. txn:
-// the transaction's name, empty outside one.
-void record_send_result(QueueHistory& history, NodeId self, const std::string& producer,
-                        const std::string& topic, const std::string& txn,
-                        const client::SendResult& r);
 
 struct TxnProducerConfig {
   std::string name;  // The producer name (identity in the history) and, by default, owner.

@@ -57,7 +57,7 @@ void Producer::send(std::string_view key, std::string_view payload, std::uint64_
 }
 void Producer::send(std::string_view key, std::string_view payload, std::uint64_t token,
                     TxnRef txn) {
-  SL_ASSERT_MSG(txn != TxnRef{}, "a send in a transaction needs one");
+  SL_ASSERT_MSG(txn != kNoTxn, "a send in a transaction needs one");
   impl_.send_in_txn(id_, key, payload, token, txn);
 }
 std::size_t Producer::pending() const { return impl_.pending(id_); }

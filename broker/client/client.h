@@ -125,6 +125,8 @@ struct TxnRef {
   auto operator<=>(const TxnRef&) const = default;
 };
 std::string to_string(const TxnRef& txn);
+// Outside a transaction: the coordinator numbers transactions from 1, so no id is zero.
+inline constexpr TxnRef kNoTxn{};
 
 enum class TxnError : std::uint8_t {
   ok,

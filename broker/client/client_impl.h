@@ -116,8 +116,7 @@ struct Batch {
   Nanos created_ns = 0;               // The first message's send(): send_timeout counts from it.
   std::uint32_t bytes = 0;            // Keys and payloads.
   bool transmitted = false;           // Sent on the current connection.
-  bool in_txn = false;                // Every message of a batch is in `txn`, or none is.
-  TxnRef txn;
+  TxnRef txn;                         // Every message's; TxnRef{}: none (see kNoTxn).
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(tokens.size()); }
   std::uint64_t last_seq() const { return first_seq + tokens.size() - 1; }
@@ -141,7 +140,6 @@ struct Unrouted {
   std::string payload;
   std::uint64_t token = 0;
   Nanos created_ns = 0;
-  bool in_txn = false;
   TxnRef txn;
 };
 
@@ -178,6 +176,7 @@ struct ConsumerEntry {
   bool handed = false;       // The app got one of its messages: its acks must still count.
   std::uint64_t order = 0;   // Delivery order within the partition (cumulative acks).
   bool done = false;         // Acked as a whole: the Ack was sent or queued.
+  TxnRef txn = kNoTxn;       // The transaction that acked part of it, until it acks all.
 };
 
 struct QueuedMessage {
@@ -235,6 +234,9 @@ struct TxnState {
   // Registrations out, with what waits for each.
   std::map<std::string, std::pair<std::vector<TxnSend>, std::vector<TxnAck>>> registering;
   std::uint32_t outstanding = 0;  // Sends and acks not yet answered.
+  // Batches it acked only in part: their entries are acked only when whole, so it cannot
+  // commit with any (the acks would not be in it).
+  std::vector<std::pair<std::uint64_t, EntryKey>> partial;  // (consumer, entry)
   bool failed = false;            // One of them failed: a commit aborts instead.
   bool ending = false;
   bool commit = false;
@@ -342,7 +344,7 @@ class Client::Impl {
   std::uint32_t route(ProducerState& p, std::string_view key);
   void add_message(ProducerState& p, std::uint32_t partition, std::string_view key,
                    std::string_view payload, std::uint64_t token, Nanos created_ns,
-                   const TxnRef* txn = nullptr);
+                   TxnRef txn = kNoTxn);
   void flush(std::uint64_t producer, std::uint32_t partition);
   void transmit(ProducerPartition& part, Batch& batch);
   void send_create_producer(Binding& b, std::uint64_t request_id);
@@ -379,6 +381,7 @@ class Client::Impl {
   void tc_call(pulsar::PulsarMessage message,
                std::function<void(const pulsar::TxnResponse&)> done);
   void tc_transmit(std::uint64_t request_id);
+  void tc_fail(std::uint64_t request_id, pulsar::ServerError error);
   void tc_lookup();
   void tc_ask(NodeId broker);
   bool tc_on_lookup(NodeId from, const pulsar::PulsarMessage& message);

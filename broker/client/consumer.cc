@@ -384,6 +384,12 @@ void Client::Impl::txn_ack_now(TxnRef txn, TxnAck a) {
     return;
   }
   ConsumerEntry& e = it->second;
+  if (e.txn != kNoTxn && e.txn != txn) {
+    // Another open transaction acked part of this batch: one entry, one transaction.
+    t.failed = true;
+    defer_txn([done = std::move(a.done)] { done(TxnError::conflict); });
+    return;
+  }
   const auto n = static_cast<std::int32_t>(e.acked.size());
   for (std::int32_t i = 0; i < n; ++i) {
     if ((a.id.batch_index() < 0 || i == a.id.batch_index()) && !e.acked[i]) {
@@ -391,10 +397,17 @@ void Client::Impl::txn_ack_now(TxnRef txn, TxnAck a) {
       ++e.acked_count;
     }
   }
+  const std::pair<std::uint64_t, EntryKey> mine{a.consumer, key};
   if (e.acked_count < e.acked.size()) {
+    if (e.txn == kNoTxn) {
+      e.txn = txn;
+      t.partial.push_back(mine);
+    }
     defer_txn([done = std::move(a.done)] { done(TxnError::ok); });
     return;
   }
+  if (e.txn == txn) std::erase(t.partial, mine);
+  e.txn = kNoTxn;
   e.done = true;
   c.nacks.erase(key);
   ConsumerPartition& part = c.parts[key.partition];

@@ -69,8 +69,7 @@ void Client::Impl::producer_partitions(ProducerState& p, std::uint32_t partition
     b.service_index = p.topic.service_index;
   }
   for (const Unrouted& u : p.unrouted) {
-    add_message(p, route(p, u.key), u.key, u.payload, u.token, u.created_ns,
-                u.in_txn ? &u.txn : nullptr);
+    add_message(p, route(p, u.key), u.key, u.payload, u.token, u.created_ns, u.txn);
   }
   p.unrouted.clear();
   for (ProducerPartition& part : p.parts) start(part.binding);
@@ -88,13 +87,12 @@ std::uint32_t Client::Impl::route(ProducerState& p, std::string_view key) {
 
 void Client::Impl::send(std::uint64_t producer, std::string_view key, std::string_view payload,
                         std::uint64_t token) {
-  send_in_txn(producer, key, payload, token, TxnRef{});
+  send_in_txn(producer, key, payload, token, kNoTxn);
 }
 
-// TxnRef{} (never a coordinator's id: counters start at 1) sends outside a transaction.
+// kNoTxn sends outside a transaction.
 void Client::Impl::send_in_txn(std::uint64_t producer, std::string_view key,
                                std::string_view payload, std::uint64_t token, TxnRef txn) {
-  const bool in_txn = txn != TxnRef{};
   // Pulsar refuses messages over maxMessageSize; here it is the caller's bug.
   SL_ASSERT_MSG(key.size() + payload.size() <= kMaxBatchBytes, "message beyond the frame bound");
   ProducerState& p = producers_.at(producer);
@@ -105,7 +103,7 @@ void Client::Impl::send_in_txn(std::uint64_t producer, std::string_view key,
     defer_result(producer, std::move(r));
     return;
   }
-  if (in_txn && !txns_.contains(txn)) {
+  if (txn != kNoTxn && !txns_.contains(txn)) {
     SendResult r;
     r.token = token;
     r.error = SendError::txn;
@@ -115,20 +113,20 @@ void Client::Impl::send_in_txn(std::uint64_t producer, std::string_view key,
   ++p.pending;
   const Nanos now = rt_.now();
   if (p.parts.empty()) {
-    p.unrouted.push_back(Unrouted{std::string(key), std::string(payload), token, now, in_txn, txn});
+    p.unrouted.push_back(Unrouted{std::string(key), std::string(payload), token, now, txn});
   } else {
-    add_message(p, route(p, key), key, payload, token, now, in_txn ? &txn : nullptr);
+    add_message(p, route(p, key), key, payload, token, now, txn);
   }
   arm_send_timeout(p);
 }
 
 void Client::Impl::add_message(ProducerState& p, std::uint32_t partition, std::string_view key,
                                std::string_view payload, std::uint64_t token,
-                               Nanos created_ns, const TxnRef* txn) {
+                               Nanos created_ns, TxnRef txn) {
   const std::uint64_t owner = p.topic.ref.owner;
   ProducerPartition& part = p.parts[partition];
-  if (txn != nullptr) {
-    TxnState& t = txns_.at(*txn);
+  if (txn != kNoTxn) {
+    TxnState& t = txns_.at(txn);
     if (!t.registered.contains(part.binding.topic)) {
       // Registered first (Pulsar's client does the same): held until the coordinator
       // knows the partition belongs to the transaction.
@@ -136,7 +134,7 @@ void Client::Impl::add_message(ProducerState& p, std::uint32_t partition, std::s
       waiting.first.push_back(TxnSend{owner, partition, std::string(key), std::string(payload),
                                       token, created_ns});
       if (waiting.first.size() + waiting.second.size() == 1) {
-        register_topic(*txn, part.binding.topic);
+        register_topic(txn, part.binding.topic);
       }
       return;
     }
@@ -145,19 +143,16 @@ void Client::Impl::add_message(ProducerState& p, std::uint32_t partition, std::s
   const auto size = static_cast<std::uint32_t>(key.size() + payload.size());
   // A message that would push the batch past its byte bound, or is in another
   // transaction than the batch's, starts the next one.
-  const bool other_txn = part.open.in_txn != (txn != nullptr) ||
-                         (txn != nullptr && part.open.txn != *txn);
   if (!part.open.tokens.empty() &&
-      (other_txn || part.open.bytes + size > p.config.batching_max_bytes)) {
+      (part.open.txn != txn || part.open.bytes + size > p.config.batching_max_bytes)) {
     flush(owner, partition);
   }
   Batch& b = part.open;
   if (b.tokens.empty()) {
     b.first_seq = part.next_seq;
     b.created_ns = created_ns;
-    b.in_txn = txn != nullptr;
-    b.txn = txn != nullptr ? *txn : TxnRef{};
-    if (b.in_txn) {
+    b.txn = txn;
+    if (txn != kNoTxn) {
       b.entry.mutable_txn()->set_most(b.txn.most);
       b.entry.mutable_txn()->set_least(b.txn.least);
     } else {
@@ -212,7 +207,7 @@ void Client::Impl::transmit(ProducerPartition& part, Batch& batch) {
   s->set_sequence_id(batch.first_seq);
   s->set_highest_sequence_id(batch.last_seq());
   s->set_num_messages(batch.size());
-  if (batch.in_txn) {
+  if (batch.txn != kNoTxn) {
     s->mutable_txn()->set_most(batch.txn.most);
     s->mutable_txn()->set_least(batch.txn.least);
   } else {
@@ -367,7 +362,7 @@ void Client::Impl::complete_batch(ProducerState& p, std::uint32_t partition, con
       r.duplicate = receipt->duplicate();
     }
     defer_result(p.topic.ref.owner, std::move(r));
-    if (batch.in_txn) txn_op_done(batch.txn, error == SendError::ok);
+    if (batch.txn != kNoTxn) txn_op_done(batch.txn, error == SendError::ok);
   }
   SL_ASSERT(p.pending >= batch.size());
   p.pending -= batch.size();

@@ -142,7 +142,7 @@ void Client::Impl::registered(TxnRef txn, const std::string& topic, TxnError err
     t.registered.insert(topic);
     for (TxnSend& s : waiting.first) {
       ProducerState& p = producers_.at(s.producer);
-      add_message(p, s.partition, s.key, s.payload, s.token, s.created_ns, &txn);
+      add_message(p, s.partition, s.key, s.payload, s.token, s.created_ns, txn);
     }
     for (TxnAck& a : waiting.second) txn_ack_now(txn, std::move(a));
   } else {
@@ -191,7 +191,7 @@ void Client::Impl::maybe_end(TxnRef txn) {
   if (!t.ending || t.outstanding != 0 || !t.registering.empty() || !t.end_done) return;
   std::function<void(TxnError)> done = std::move(t.end_done);
   t.end_done = nullptr;
-  if (t.commit && t.failed) {
+  if (t.commit && (t.failed || !t.partial.empty())) {
     send_end(txn, false, [done](TxnError) { done(TxnError::failed); });
     return;
   }
@@ -205,6 +205,17 @@ void Client::Impl::send_end(TxnRef txn, bool commit, std::function<void(TxnError
   e->set_epoch(txn_epoch_);
   e->set_commit(commit);
   tc_call(std::move(m), [this, txn, done](const pulsar::TxnResponse& r) {
+    // Batches it acked in part were not acked at all: they come back whole.
+    for (const auto& [consumer, key] : txns_.at(txn).partial) {
+      const auto c = consumers_.find(consumer);
+      if (c == consumers_.end()) continue;
+      const auto e = c->second.entries.find(key);
+      if (e == c->second.entries.end() || e->second.txn != txn) continue;
+      e->second.txn = kNoTxn;
+      e->second.acked.assign(e->second.acked.size(), false);
+      e->second.acked_count = 0;
+      redeliver(c->second, {key});
+    }
     txns_.erase(txn);
     done(txn_error(r.error()));
   });
@@ -221,6 +232,20 @@ void Client::Impl::tc_call(pulsar::PulsarMessage message,
   r.done = std::move(done);
   r.deadline_ns = rt_.now() + config_.operation_timeout_ns;
   tc_transmit(id);
+}
+
+// Answers a request as the coordinator would have refused it (SERVICE_NOT_READY: nobody
+// answered in time).
+void Client::Impl::tc_fail(std::uint64_t request_id, pulsar::ServerError error) {
+  const auto it = tc_requests_.find(request_id);
+  SL_ASSERT(it != tc_requests_.end());
+  rt_.cancel(it->second.timeout);
+  std::function<void(const pulsar::TxnResponse&)> done = std::move(it->second.done);
+  tc_requests_.erase(it);
+  pulsar::TxnResponse r;
+  r.set_request_id(request_id);
+  r.set_error(error);
+  done(r);
 }
 
 void Client::Impl::tc_transmit(std::uint64_t request_id) {
@@ -244,12 +269,7 @@ void Client::Impl::tc_attempt_timeout(std::uint64_t request_id) {
   if (it == tc_requests_.end()) return;
   it->second.timeout = 0;
   if (rt_.now() >= it->second.deadline_ns) {
-    std::function<void(const pulsar::TxnResponse&)> done = std::move(it->second.done);
-    tc_requests_.erase(it);
-    pulsar::TxnResponse timed_out;
-    timed_out.set_request_id(request_id);
-    timed_out.set_error(pulsar::SERVICE_NOT_READY);
-    done(timed_out);
+    tc_fail(request_id, pulsar::SERVICE_NOT_READY);
     return;
   }
   // Silence: the coordinator may be paused or gone; ask who runs it now.
@@ -290,14 +310,7 @@ void Client::Impl::tc_lookup() {
   for (const auto& [id, r] : tc_requests_) {
     if (r.sent_to == kNoNode && r.timeout == 0 && rt_.now() >= r.deadline_ns) expired.push_back(id);
   }
-  for (const std::uint64_t id : expired) {
-    std::function<void(const pulsar::TxnResponse&)> done = std::move(tc_requests_.at(id).done);
-    tc_requests_.erase(id);
-    pulsar::TxnResponse r;
-    r.set_request_id(id);
-    r.set_error(pulsar::SERVICE_NOT_READY);
-    done(r);
-  }
+  for (const std::uint64_t id : expired) tc_fail(id, pulsar::SERVICE_NOT_READY);
   tc_redirects_ = 0;
   tc_ask(brokers_[tc_service_index_ % brokers_.size()]);
 }
@@ -342,20 +355,14 @@ bool Client::Impl::tc_on_lookup(NodeId from, const pulsar::PulsarMessage& messag
     return ids;
   };
   if (error == pulsar::TXN_DISABLED) {
-    for (const std::uint64_t rid : waiting()) {
-      std::function<void(const pulsar::TxnResponse&)> done = std::move(tc_requests_.at(rid).done);
-      tc_requests_.erase(rid);
-      pulsar::TxnResponse r;
-      r.set_request_id(rid);
-      r.set_error(pulsar::TXN_DISABLED);
-      done(r);
-    }
+    for (const std::uint64_t rid : waiting()) tc_fail(rid, pulsar::TXN_DISABLED);
     return true;
   }
   const bool redirect = message.has_lookup_response() && message.lookup_response().redirect();
   const NodeId target =
       redirect ? rt_.node_id(message.lookup_response().broker()) : kNoNode;
-  if (error == pulsar::NO_ERROR && redirect && target != kNoNode && ++tc_redirects_ <= kMaxRedirects) {
+  if (error == pulsar::NO_ERROR && redirect && target != kNoNode &&
+      ++tc_redirects_ <= kMaxRedirects) {
     tc_ask(target);
     return true;
   }

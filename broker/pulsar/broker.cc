@@ -364,14 +364,9 @@ void Broker::coordinator_request(NodeId from, const PulsarMessage& message) {
     coordinator_->handle(from, message);
     return;
   }
-  std::uint64_t request_id = 0;
-  if (message.has_txn_init_owner()) request_id = message.txn_init_owner().request_id();
-  if (message.has_txn_new()) request_id = message.txn_new().request_id();
-  if (message.has_txn_add_part()) request_id = message.txn_add_part().request_id();
-  if (message.has_txn_end()) request_id = message.txn_end().request_id();
   out_.Clear();
   TxnResponse* r = out_.mutable_txn_response();
-  r->set_request_id(request_id);
+  r->set_request_id(coordinator_request_id(message));
   r->set_error(config_.transactions ? NOT_COORDINATOR : TXN_DISABLED);
   send_message(rt_, from, out_, buffer_);
 }

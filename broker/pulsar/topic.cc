@@ -29,20 +29,12 @@ Topic::Topic(BrokerServices& services, std::string name, std::uint32_t partition
            [this](std::uint64_t token, LedgerError e, Pos p) { appended(token, e, p); }),
       dedup_(services.config.dedup, services.config.dedup_snapshot_interval),
       txn_replay_(log_),
+      waiters_(services.rt),
       timers_(services.rt) {}
 
 void Topic::when_ready(std::function<void(ServerError)> fn) {
-  switch (state_) {
-    case State::loading:
-      waiters_.push_back(std::move(fn));
-      return;
-    case State::ready:
-      timers_.after(0, [fn = std::move(fn)] { fn(NO_ERROR); });
-      return;
-    case State::closing:
-      timers_.after(0, [fn = std::move(fn)] { fn(TOPIC_NOT_OWNED); });
-      return;
-  }
+  waiters_.add(state_ == State::loading, state_ == State::ready ? NO_ERROR : TOPIC_NOT_OWNED,
+               std::move(fn));
 }
 
 // ---- Loading -------------------------------------------------------------------------------
@@ -219,18 +211,14 @@ void Topic::apply_end(TxnKey txn, bool commit, Pos marker) {
 
 void Topic::loaded(ServerError error) {
   if (error != NO_ERROR) {
-    std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
-    waiters_.clear();
     state_ = State::closing;
-    for (auto& w : waiters) w(error);
+    waiters_.finish(error);
     maybe_finish_close();
     return;
   }
   state_ = State::ready;
   services_.rt.note(name_ + ": loaded, serving");
-  std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
-  waiters_.clear();
-  for (auto& w : waiters) w(NO_ERROR);
+  waiters_.finish(NO_ERROR);
   timers_.after(kTrimPeriodNs, [this] { trim(); });
 }
 
@@ -450,31 +438,34 @@ void Topic::client_lost(NodeId node) {
 
 // ---- Transactions --------------------------------------------------------------------------
 
+void Topic::answer_later(std::function<void(ServerError)> done, ServerError error) {
+  timers_.after(0, [done = std::move(done), error] { done(error); });
+}
+
 void Topic::txn_ack(ClientRef consumer, const Ack& ack, std::function<void(ServerError)> done) {
-  const auto later = [this, &done](ServerError e) {
-    timers_.after(0, [done = std::move(done), e] { done(e); });
-  };
   Subscription* sub = subscription_of(consumer);
-  if (state_ != State::ready || sub == nullptr) return later(TOPIC_NOT_OWNED);
-  if (!services_.config.transactions) return later(TXN_DISABLED);
+  if (state_ != State::ready || sub == nullptr) {
+    return answer_later(std::move(done), TOPIC_NOT_OWNED);
+  }
+  if (!services_.config.transactions) return answer_later(std::move(done), TXN_DISABLED);
   // Pending acks are per entry here; a cumulative one would hold a range.
-  if (ack.type() == CUMULATIVE) return later(MALFORMED_REQUEST);
+  if (ack.type() == CUMULATIVE) return answer_later(std::move(done), MALFORMED_REQUEST);
   const TxnKey txn = txn_key(ack.txn());
-  if (txns_.is_closing(txn)) return later(TXN_NOT_OPEN);
+  if (txns_.is_closing(txn)) return answer_later(std::move(done), TXN_NOT_OPEN);
   std::vector<Pos> positions;
   for (const MessageId& id : ack.message_ids()) {
     const Pos p = log_.pos_of(id.ledger_id(), id.entry_id());
     if (p == 0) continue;
     // Acked already, by a committed transaction or outside one: a zombie redoing work.
     if (sub->cursor().acked(p)) {
-      if (services_.config.txn_zombie_fencing) return later(TXN_CONFLICT);
+      if (services_.config.txn_zombie_fencing) return answer_later(std::move(done), TXN_CONFLICT);
       continue;
     }
     const TxnKey* holder = txns_.holder(sub->name(), p);
-    if (holder != nullptr && *holder != txn) return later(TXN_CONFLICT);
+    if (holder != nullptr && *holder != txn) return answer_later(std::move(done), TXN_CONFLICT);
     positions.push_back(p);
   }
-  if (positions.empty()) return later(NO_ERROR);
+  if (positions.empty()) return answer_later(std::move(done), NO_ERROR);
   txns_.hold(txn, sub->name(), positions);
   EntryData entry;
   PendingAck* record = entry.mutable_pending_ack();
@@ -488,12 +479,9 @@ void Topic::txn_ack(ClientRef consumer, const Ack& ack, std::function<void(Serve
 }
 
 void Topic::end_txn(TxnKey txn, bool commit, std::function<void(ServerError)> done) {
-  const auto later = [this, &done](ServerError e) {
-    timers_.after(0, [done = std::move(done), e] { done(e); });
-  };
-  if (state_ != State::ready) return later(TOPIC_NOT_OWNED);
-  if (!services_.config.transactions) return later(TXN_DISABLED);
-  if (txns_.is_ended(txn)) return later(NO_ERROR);
+  if (state_ != State::ready) return answer_later(std::move(done), TOPIC_NOT_OWNED);
+  if (!services_.config.transactions) return answer_later(std::move(done), TXN_DISABLED);
+  if (txns_.is_ended(txn)) return answer_later(std::move(done), NO_ERROR);
   EntryData entry;
   set_txn_id(entry.mutable_marker()->mutable_txn(), txn);
   entry.mutable_marker()->set_commit(commit);
@@ -530,11 +518,7 @@ void Topic::close(bool fenced) {
   }
   producers_.clear();
   consumers_.clear();
-  if (was_loading) {
-    std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
-    waiters_.clear();
-    for (auto& w : waiters) w(TOPIC_NOT_OWNED);
-  }
+  if (was_loading) waiters_.finish(TOPIC_NOT_OWNED);
   maybe_finish_close();
 }
 

@@ -22,6 +22,7 @@
 #include "base/lifeline.h"
 #include "broker/pulsar/cursor.h"
 #include "broker/pulsar/dedup.h"
+#include "broker/pulsar/load_waiters.h"
 #include "broker/pulsar/log_replay.h"
 #include "broker/pulsar/managed_ledger.h"
 #include "broker/pulsar/services.h"
@@ -91,6 +92,8 @@ class Topic {
   void replay_txns();
   void replayed_txn_entry(Pos p, std::string_view bytes);
   void apply_end(TxnKey txn, bool commit, Pos marker);
+  // Runs done(error) from a timer: a request is never answered inside its own call.
+  void answer_later(std::function<void(ServerError)> done, ServerError error);
   void append_control(const EntryData& entry, std::function<void(LedgerError, Pos)> done);
   void loaded(ServerError error);
   void appended(std::uint64_t token, LedgerError error, Pos p);
@@ -120,7 +123,7 @@ class Topic {
   LogReplay txn_replay_;
   std::map<std::uint64_t, PendingSend> sends_;  // By append token.
   std::uint64_t next_token_ = 1;
-  std::vector<std::function<void(ServerError)>> waiters_;
+  LoadWaiters waiters_;
   PulsarMessage out_;
   OwnedTimers timers_;
   Lifeline life_;

@@ -26,6 +26,7 @@ TxnCoordinator::TxnCoordinator(BrokerServices& services, MarkerSender markers,
            services.config,
            [this](std::uint64_t token, LedgerError e, Pos) { appended(token, e); }),
       replay_(log_),
+      waiters_(services.rt),
       timers_(services.rt) {}
 
 std::size_t TxnCoordinator::open_transactions() const {
@@ -35,17 +36,8 @@ std::size_t TxnCoordinator::open_transactions() const {
 }
 
 void TxnCoordinator::when_ready(std::function<void(ServerError)> fn) {
-  switch (state_) {
-    case State::loading:
-      waiters_.push_back(std::move(fn));
-      return;
-    case State::ready:
-      timers_.after(0, [fn = std::move(fn)] { fn(NO_ERROR); });
-      return;
-    case State::closing:
-      timers_.after(0, [fn = std::move(fn)] { fn(NOT_COORDINATOR); });
-      return;
-  }
+  waiters_.add(state_ == State::loading, state_ == State::ready ? NO_ERROR : NOT_COORDINATOR,
+               std::move(fn));
 }
 
 // ---- Loading: replaying the transaction log ------------------------------------------------
@@ -111,33 +103,14 @@ void TxnCoordinator::resume() {
   services_.rt.note(std::string("txn coordinator: loaded, ") +
                     std::to_string(open_transactions()) + " open, " +
                     std::to_string(finishing) + " ending");
-  std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
-  waiters_.clear();
-  for (auto& w : waiters) w(NO_ERROR);
+  waiters_.finish(NO_ERROR);
 }
 
 // ---- Requests ------------------------------------------------------------------------------
 
 void TxnCoordinator::handle(NodeId from, const PulsarMessage& message) {
   if (state_ != State::ready) {
-    std::uint64_t request_id = 0;
-    switch (message.body_case()) {
-      case PulsarMessage::kTxnInitOwner:
-        request_id = message.txn_init_owner().request_id();
-        break;
-      case PulsarMessage::kTxnNew:
-        request_id = message.txn_new().request_id();
-        break;
-      case PulsarMessage::kTxnAddPart:
-        request_id = message.txn_add_part().request_id();
-        break;
-      case PulsarMessage::kTxnEnd:
-        request_id = message.txn_end().request_id();
-        break;
-      default:
-        SL_ASSERT_MSG(false, "txn coordinator: not a coordinator request");
-    }
-    reply(from, request_id, NOT_COORDINATOR);
+    reply(from, coordinator_request_id(message), NOT_COORDINATOR);
     return;
   }
   switch (message.body_case()) {
@@ -232,7 +205,8 @@ void TxnCoordinator::add_part(NodeId from, const TxnAddPart& request) {
     reply(from, request_id, NO_ERROR);
     return;
   }
-  append(record_of(key, it->second), [this, from, request_id] { reply(from, request_id, NO_ERROR); });
+  append(record_of(key, it->second),
+         [this, from, request_id] { reply(from, request_id, NO_ERROR); });
 }
 
 void TxnCoordinator::end(NodeId from, const TxnEnd& request) {
@@ -405,11 +379,7 @@ void TxnCoordinator::close(bool fenced) {
     for (const auto& [node, request_id] : txn.waiters) reply(node, request_id, NOT_COORDINATOR);
     txn.waiters.clear();
   }
-  if (was_loading) {
-    std::vector<std::function<void(ServerError)>> waiters = std::move(waiters_);
-    waiters_.clear();
-    for (auto& w : waiters) w(NOT_COORDINATOR);
-  }
+  if (was_loading) waiters_.finish(NOT_COORDINATOR);
   maybe_finish_close();
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/lifeline.h"
+#include "broker/pulsar/load_waiters.h"
 #include "broker/pulsar/log_replay.h"
 #include "broker/pulsar/managed_ledger.h"
 #include "broker/pulsar/services.h"
@@ -101,7 +102,7 @@ class TxnCoordinator {
   std::uint64_t next_least_ = 1;
   std::map<std::uint64_t, std::function<void()>> appends_;  // By append token.
   std::uint64_t next_token_ = 1;
-  std::vector<std::function<void(ServerError)>> waiters_;
+  LoadWaiters waiters_;
   PulsarMessage out_;
   OwnedTimers timers_;
   Lifeline life_;

@@ -59,6 +59,18 @@ inline std::uint32_t key_hash(std::string_view key) {
   return h;
 }
 
+// The request id of a client -> coordinator request (TxnInitOwner, TxnNew, TxnAddPart,
+// TxnEnd); 0 for any other message.
+inline std::uint64_t coordinator_request_id(const PulsarMessage& m) {
+  switch (m.body_case()) {
+    case PulsarMessage::kTxnInitOwner: return m.txn_init_owner().request_id();
+    case PulsarMessage::kTxnNew: return m.txn_new().request_id();
+    case PulsarMessage::kTxnAddPart: return m.txn_add_part().request_id();
+    case PulsarMessage::kTxnEnd: return m.txn_end().request_id();
+    default: return 0;
+  }
+}
+
 inline std::string partition_name(const std::string& topic, std::uint32_t partition) {
   return topic + "-partition-" + std::to_string(partition);
 }

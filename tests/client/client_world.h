@@ -141,6 +141,9 @@ class FakeBroker final : public Node {
       case M::kFlow: on_flow(from, m.flow()); break;
       case M::kAck: on_ack(from, m.ack()); break;
       case M::kRedeliver: on_redeliver(from, m.redeliver()); break;
+      case M::kTxnNew:
+      case M::kTxnAddPart:
+      case M::kTxnEnd: on_txn_request(from, m); break;
       case M::kCloseProducer: producers_.erase({from, m.close_producer().producer_id()}); break;
       case M::kCloseConsumer: consumers_.erase({from, m.close_consumer().consumer_id()}); break;
       case M::kPing: {
@@ -302,9 +305,24 @@ class FakeBroker final : public Node {
     it->second.permits += f.permits();
     dispatch(it->first, it->second);
   }
+  // The fake coordinator takes every request; a transactional ack is answered and, as the
+  // fake keeps no transactions, counts at once.
+  void on_txn_request(NodeId from, const pulsar::PulsarMessage& request) {
+    pulsar::PulsarMessage m;
+    pulsar::TxnResponse* r = m.mutable_txn_response();
+    r->set_request_id(pulsar::coordinator_request_id(request));
+    if (request.has_txn_new()) r->mutable_txn()->set_least(++txns_);
+    reply(from, m);
+  }
   void on_ack(NodeId from, const pulsar::Ack& a) {
     const auto it = consumers_.find({from, a.consumer_id()});
     if (it == consumers_.end()) return;
+    if (a.has_txn()) {
+      pulsar::PulsarMessage m;
+      m.mutable_ack_response()->set_consumer_id(a.consumer_id());
+      m.mutable_ack_response()->set_request_id(a.request_id());
+      reply(from, m);
+    }
     auto& acked = script_.acked[{it->second.topic, it->second.subscription}];
     for (const pulsar::MessageId& id : a.message_ids()) {
       if (a.type() == pulsar::INDIVIDUAL) {
@@ -360,6 +378,7 @@ class FakeBroker final : public Node {
   std::map<Key, ProducerReg> producers_;
   std::map<Key, ConsumerReg> consumers_;
   std::vector<std::pair<NodeId, pulsar::PulsarMessage>> held_;
+  std::uint64_t txns_ = 0;
   std::vector<std::uint8_t> buffer_;
 };
 
