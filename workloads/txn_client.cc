@@ -183,6 +183,7 @@ void PipelineRun::begun(client::TxnError error, client::TxnRef txn) {
   txn_name_ = txn_name(txn);
   txn_begun_ns_ = rt_.now();
   taken_ = 0;
+  taken_ids_.clear();
   outstanding_ = 0;
   timers_.after(config_.max_wait_ns, [this, txn] {
     if (!in_txn_ || txn_ != txn || committing_) return;
@@ -213,6 +214,7 @@ void PipelineRun::pump() {
     maybe_commit();
     return;
   }
+  while (!inbox_.empty() && taken_in_txn(inbox_.front().id)) inbox_.pop_front();
   if (inbox_.empty()) {
     if (!receiving_) {
       receiving_ = true;
@@ -225,9 +227,17 @@ void PipelineRun::pump() {
   process(std::move(in));
 }
 
+bool PipelineRun::taken_in_txn(const pulsar::MessageId& id) const {
+  return std::any_of(taken_ids_.begin(), taken_ids_.end(), [&id](const pulsar::MessageId& t) {
+    return t.ledger_id() == id.ledger_id() && t.entry_id() == id.entry_id() &&
+           t.batch_index() == id.batch_index() && t.partition() == id.partition();
+  });
+}
+
 void PipelineRun::process(Input input) {
   processing_ = true;
   ++taken_;
+  taken_ids_.push_back(input.id);
   mid_batch_ = !input.ends_batch;
   timers_.after(config_.processing_ns, [this, input] {
     processing_ = false;

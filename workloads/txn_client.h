@@ -14,7 +14,10 @@
 //   commit. A transaction ends only at the end of an input batch: a batch is acked as one
 //   entry, in the transaction that acks its last message. An output's payload names its
 //   input (workloads/pipeline_payload.h). A transaction that fails leaves its inputs to
-//   the broker, which redelivers them once it aborts; a fenced instance stops.
+//   the broker, which redelivers them once it aborts; a fenced instance stops. A consumer
+//   that reconnects gets its unacknowledged messages again, so an input already taken
+//   into the open transaction is dropped when it comes again: its ack is in flight in
+//   that transaction, and transforming it twice would commit a duplicate.
 
 #include <cstdint>
 #include <deque>
@@ -102,6 +105,7 @@ class PipelineRun {
   void begun(client::TxnError error, client::TxnRef txn);
   void received(const client::Message& m);
   void pump();
+  bool taken_in_txn(const pulsar::MessageId& id) const;
   void process(Input input);
   void op_done();
   void maybe_commit();
@@ -123,6 +127,7 @@ class PipelineRun {
   std::string txn_name_;
   std::int64_t txn_begun_ns_ = 0;
   std::uint32_t taken_ = 0;       // Inputs in the current transaction.
+  std::vector<pulsar::MessageId> taken_ids_;  // Their ids (at most a few dozen).
   bool mid_batch_ = false;        // The last input taken was not its batch's last.
   std::uint32_t outstanding_ = 0;  // Its sends and acks not answered yet.
   std::uint64_t next_number_ = 0;
