@@ -61,6 +61,8 @@ class Kernel {
   void run_until(std::int64_t limit_ns);
   void run() { run_until(kTimeMax); }
   bool idle() const { return queue_.empty(); }
+  // When the next pending event is due (it may be a cancelled one); kTimeMax if none.
+  std::int64_t next_time() { return queue_.empty() ? kTimeMax : queue_.peek().time_ns; }
   std::size_t pending() const { return queue_.size(); }
 
   // Node gates.

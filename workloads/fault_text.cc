@@ -1,5 +1,7 @@
 #include "workloads/fault_text.h"
 
+#include <google/protobuf/text_format.h>
+
 #include "base/assert.h"
 #include "workloads/units.h"
 
@@ -106,6 +108,16 @@ scenario::Fault fault_to_proto(const sim::Fault& f, const sim::Topology& topolog
       break;
   }
   return out;
+}
+
+std::string fault_line(const sim::Fault& fault, const sim::Topology& topology) {
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  std::string text;
+  const bool printed = printer.PrintToString(fault_to_proto(fault, topology), &text);
+  SL_ASSERT(printed);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return "fault { " + text + " }";
 }
 
 }  // namespace streamlab::workloads

@@ -5,6 +5,8 @@
 // run exactly the same (times to the nanosecond, nodes and zones by name, every field the
 // loader reads).
 
+#include <string>
+
 #include "sim/faults.h"
 #include "sim/topology.h"
 #include "workloads/scenario.pb.h"
@@ -14,5 +16,8 @@ namespace streamlab::workloads {
 // `fault` must name nodes and zones of `topology`. Loading the result gives back `fault`
 // field for field, except its origin (a scripted fault's origin is its line).
 scenario::Fault fault_to_proto(const sim::Fault& fault, const sim::Topology& topology);
+
+// The same as one scenario line, "fault { at: ... }", to append to a scenario's text.
+std::string fault_line(const sim::Fault& fault, const sim::Topology& topology);
 
 }  // namespace streamlab::workloads

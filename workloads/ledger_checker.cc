@@ -134,6 +134,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
 
   std::map<Append, std::vector<std::pair<std::uint64_t, std::int64_t>>> places;
   std::uint64_t below_write_quorum = 0;
+  std::uint64_t below_ack_quorum = 0;
   std::uint64_t entries = 0;
   for (const auto& [id, view] : ledgers) {
     const std::uint32_t qw = view.metadata.write_quorum();
@@ -141,6 +142,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
       if (found.copies == 0) continue;
       ++entries;
       if (found.copies < qw) ++below_write_quorum;
+      if (found.copies < view.metadata.ack_quorum()) ++below_ack_quorum;
       const Append held = append_of(found);
       places[held].push_back({id, e});
       if (adds.find(held) == adds.end()) {
@@ -206,6 +208,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   m["ledgers"] = static_cast<double>(ledgers.size());
   m["ledger_entries"] = static_cast<double>(entries);
   m["entries_below_write_quorum"] = static_cast<double>(below_write_quorum);
+  m["entries_below_ack_quorum"] = static_cast<double>(below_ack_quorum);
   m["recoveries"] = static_cast<double>(recoveries_ok);
   report_timeline(timeline, "add_latency_ms", std::max(in.duration_ns, last_ns), result.series);
   return result;

@@ -226,6 +226,8 @@ void read_ledger_into(std::uint32_t partition, std::uint64_t ledger, std::uint64
   const LedgerView view = read_ledger(ledger, metadata, reader.journals);
   for (const auto& [e, found] : view.entries) {
     if (found.copies > 0) {
+      if (found.copies < metadata.write_quorum()) ++out.entries_below_write_quorum;
+      if (found.copies < metadata.ack_quorum()) ++out.entries_below_ack_quorum;
       ++out.entries;
       read_batch(*found.payload, partition, index, ledger, e, reader, log, out);
     }

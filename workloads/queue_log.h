@@ -144,6 +144,10 @@ struct QueueLog {
   std::uint64_t entries = 0;  // Readable entries (held by a bookie), batches or not.
   std::uint64_t messages = 0;
   std::uint64_t control_entries = 0;  // Markers and pending-ack records.
+  // Readable entries with fewer copies in their write set than the ledger's quorums:
+  // what one more bookie loss could take (as the ledger checker counts them).
+  std::uint64_t entries_below_write_quorum = 0;
+  std::uint64_t entries_below_ack_quorum = 0;
 };
 
 // A transaction's name, as the history writes it: "<most>:<least>".

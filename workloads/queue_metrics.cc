@@ -29,6 +29,8 @@ void QueueJudge::report_metrics() {
   m["log_duplicates"] = static_cast<double>(log_duplicates_);
   m["log_messages"] = static_cast<double>(log_.messages);
   m["log_entries"] = static_cast<double>(log_.entries);
+  m["entries_below_write_quorum"] = static_cast<double>(log_.entries_below_write_quorum);
+  m["entries_below_ack_quorum"] = static_cast<double>(log_.entries_below_ack_quorum);
   // Transactions: only a run that has them reports them.
   if (txns_.size() > 0 || log_.control_entries > 0) {
     m["txn_commits_ok"] = static_cast<double>(commits_ok_);
