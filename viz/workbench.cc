@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "base/assert.h"
@@ -63,17 +62,6 @@ const char* phase_name(RunPhase phase) {
   return "?";
 }
 
-std::string read_file(const std::string& path, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot open " + path;
-    return {};
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 Workbench::Workbench(WorkbenchOptions options) : options_(std::move(options)) {
@@ -90,9 +78,9 @@ Workbench::Workbench(WorkbenchOptions options) : options_(std::move(options)) {
 Workbench::~Workbench() = default;
 
 std::string Workbench::open(const std::string& file, std::uint64_t seed) {
-  std::string error;
-  std::string text = read_file(file, &error);
-  if (!error.empty()) return status_ = error;
+  Result<std::string> read = workloads::read_scenario_text(file);
+  if (!read) return status_ = read.error();
+  std::string text = std::move(read.value());
   auto config = workloads::parse_scenario(text, file);
   if (!config) return status_ = config.error();
   scenario::Scenario proto;

@@ -204,12 +204,18 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   return out;
 }
 
-Result<ScenarioConfig> load_scenario(const std::string& path) {
+Result<std::string> read_scenario_text(const std::string& path) {
   std::ifstream file(path);
   if (!file) return Error{path + ": cannot open the scenario file"};
   std::stringstream text;
   text << file.rdbuf();
-  return parse_scenario(text.str(), path);
+  return text.str();
+}
+
+Result<ScenarioConfig> load_scenario(const std::string& path) {
+  const Result<std::string> text = read_scenario_text(path);
+  if (!text) return Error{text.error()};
+  return parse_scenario(text.value(), path);
 }
 
 }  // namespace streamlab::workloads

@@ -13,6 +13,8 @@
 namespace streamlab::workloads {
 
 Result<ScenarioConfig> load_scenario(const std::string& path);
+// The file's text, for a caller that also keeps or edits it (the GUI, shrink's tests).
+Result<std::string> read_scenario_text(const std::string& path);
 Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name);
 
 }  // namespace streamlab::workloads

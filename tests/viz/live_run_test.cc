@@ -7,8 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <google/protobuf/text_format.h>
@@ -28,10 +26,7 @@ std::string scenario_path(const std::string& name) {
 }
 
 std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return workloads::read_scenario_text(path).value();
 }
 
 // Waits (up to a minute) until the run's snapshot satisfies `done`.

@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "workloads/fault_text.h"
@@ -19,10 +17,7 @@ namespace {
 constexpr std::int64_t kSec = 1'000'000'000;
 
 std::string scenario_text(const std::string& name) {
-  std::ifstream in(std::string(STREAMLAB_SCENARIOS) + "/" + name);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_scenario_text(std::string(STREAMLAB_SCENARIOS) + "/" + name).value();
 }
 
 ScenarioConfig load(const std::string& text) {
