@@ -115,6 +115,7 @@ class AsioRuntime final : public Runtime {
   std::uint64_t random() override;
   // Printed to stdout (a cluster node's log file): "[12.345678 s] broker-a: took topic t".
   void note(std::string_view what) override;
+  void charge(Work, std::uint64_t) override {}
 
  private:
   class Impl;

@@ -43,6 +43,22 @@ enum class IoStatus : std::uint8_t {
 
 const char* to_string(IoStatus status);
 
+// CPU work a node declares as it does it (Runtime::charge). Sends and receives are
+// charged by the runtime itself; the rest by the code that does the work.
+enum class Work : std::uint8_t {
+  send,            // Serializing a message and handing it to the NIC.
+  receive,         // Taking a message off the NIC and parsing it.
+  produce,         // Client: one application message into a batch.
+  publish,         // Broker: one entry from a producer checked, deduplicated, appended.
+  journal_append,  // Bookie: one entry framed into the journal's group-commit batch.
+  entry_write,     // Bookie: one entry into ledger storage (write cache, then entry log).
+  entry_read,      // Bookie: one entry read back for a reader.
+  dispatch,        // Broker: one entry sent to a consumer.
+  consume,         // Client: one message handed to the application.
+};
+inline constexpr std::size_t kWorkKinds = 9;
+const char* to_string(Work work);
+
 using TimerCallback = InlineFunction<void()>;
 using IoCallback = InlineFunction<void(IoStatus)>;
 using ReadCallback = InlineFunction<void(IoStatus, std::span<const std::uint8_t>)>;
@@ -80,6 +96,11 @@ class Runtime {
 
   // This node's own stream of the run's seeded randomness.
   virtual std::uint64_t random() = 0;
+
+  // This node just did `work` on `bytes` bytes. The simulator charges its modeled CPU
+  // (DESIGN.md section 3): what the node sends or writes after this in the same callback
+  // leaves once the work is done. A real process has paid the cost for real: a no-op.
+  virtual void charge(Work work, std::uint64_t bytes) = 0;
 
   // A state change worth a line in the event log, in the node's own words ("took topic t",
   // "session expired", "ledger 7 recovered, closed at entry 41"). Observation only: the

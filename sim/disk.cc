@@ -10,27 +10,61 @@ namespace {
 
 constexpr std::uint64_t kBlockBytes = 4096;
 
-std::vector<std::uint8_t>& file_of(
-    std::map<std::string, std::vector<std::uint8_t>, std::less<>>& files, std::string_view name) {
-  auto it = files.find(name);
-  if (it == files.end()) it = files.emplace(std::string(name), std::vector<std::uint8_t>{}).first;
-  return it->second;
-}
-
-}  // namespace
-
-SimDisk::SimDisk(Kernel& kernel, std::uint32_t node, const DiskProfile& profile, Rng rng)
-    : kernel_(kernel), node_(node), profile_(profile), rng_(rng) {
+void check_profile(const DiskProfile& profile) {
   SL_ASSERT(profile.write_bytes_per_s > 0);
   SL_ASSERT(profile.read_bytes_per_s > 0);
   SL_ASSERT(profile.iops > 0);
   SL_ASSERT(profile.fsync_latency_ns >= 0);
 }
 
-std::int64_t SimDisk::transfer_ns(std::uint64_t bytes, std::int64_t bytes_per_s) const {
+}  // namespace
+
+SimDisk::SimDisk(Kernel& kernel, std::uint32_t node, const DiskProfile& profile, Rng rng,
+                 const std::optional<DiskProfile>& journal)
+    : kernel_(kernel), node_(node), profile_(profile), rng_(rng) {
+  check_profile(profile);
+  devices_.push_back(Device{profile});
+  if (journal.has_value()) {
+    check_profile(*journal);
+    devices_.push_back(Device{*journal});
+  }
+}
+
+std::size_t SimDisk::device_of(std::string_view file) const {
+  return devices_.size() > 1 && file.starts_with(kJournalFilePrefix) ? 1 : 0;
+}
+
+SimDisk::File& SimDisk::file_of(std::string_view name) {
+  auto it = files_.find(name);
+  if (it == files_.end()) it = files_.emplace(std::string(name), File{}).first;
+  return it->second;
+}
+
+void SimDisk::keep_recent_only(std::uint64_t bytes_per_file) {
+  SL_ASSERT_MSG(bytes_per_file > 0, "keep_recent_only needs a positive size");
+  keep_bytes_ = bytes_per_file;
+}
+
+std::uint64_t SimDisk::kept_from(std::string_view file) const {
+  const auto it = files_.find(file);
+  return it == files_.end() ? 0 : it->second.base;
+}
+
+// Drops bytes more than keep_bytes_ behind the end, in steps of at least keep_bytes_ so
+// the copying stays linear in what is written. Synced or not: the mode is for fault-free
+// runs, which never crash (crash() refuses), so no undo will need them.
+void SimDisk::forget_old(File& file) {
+  if (keep_bytes_ == 0 || file.data.size() < 2 * keep_bytes_) return;
+  const std::uint64_t limit = file.size() - keep_bytes_;
+  file.data.erase(file.data.begin(), file.data.begin() + static_cast<std::ptrdiff_t>(limit - file.base));
+  file.base = limit;
+}
+
+std::int64_t SimDisk::transfer_ns(const Device& device, std::uint64_t bytes,
+                                  std::int64_t bytes_per_s) const {
   const auto ns = (static_cast<unsigned __int128>(bytes) * 1'000'000'000 + bytes_per_s - 1) /
                   static_cast<unsigned __int128>(bytes_per_s);
-  return 1'000'000'000 / profile_.iops + static_cast<std::int64_t>(ns);
+  return 1'000'000'000 / device.profile.iops + static_cast<std::int64_t>(ns);
 }
 
 std::uint64_t& SimDisk::queued_size(std::string_view file) {
@@ -42,7 +76,7 @@ std::uint64_t& SimDisk::queued_size(std::string_view file) {
   return it->second;
 }
 
-std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns) {
+std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns, std::int64_t ready_ns) {
   std::uint32_t index;
   if (!free_ops_.empty()) {
     index = free_ops_.back();
@@ -54,11 +88,13 @@ std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns) {
   ops_[index] = std::move(op);
   ops_[index].issued_ns = kernel_.now();
   service_ns *= faults_.slowdown_factor;
-  const std::int64_t start = std::max(kernel_.now(), busy_until_ns_);
-  busy_until_ns_ = start + service_ns;
+  Device& device = devices_[device_of(ops_[index].file)];
+  const std::int64_t start = std::max({kernel_.now(), ready_ns, device.busy_until_ns});
+  device.busy_until_ns = start + service_ns;
+  device.busy_ns += service_ns;
   stats_.busy_ns += service_ns;
   const std::uint32_t generation = generation_;
-  kernel_.schedule_at(busy_until_ns_, node_, EventKind::disk, [this, index, generation] {
+  kernel_.schedule_at(device.busy_until_ns, node_, EventKind::disk, [this, index, generation] {
     if (generation == generation_) complete(index);
   });
   return index;
@@ -73,7 +109,8 @@ void SimDisk::release(std::uint32_t op_index) {
 }
 
 void SimDisk::write(std::string_view file, std::uint64_t offset,
-                    std::span<const std::uint8_t> bytes, IoCallback done) {
+                    std::span<const std::uint8_t> bytes, IoCallback done,
+                    std::int64_t ready_ns) {
   PendingOp op;
   op.kind = OpKind::write;
   op.file = file;
@@ -82,19 +119,21 @@ void SimDisk::write(std::string_view file, std::uint64_t offset,
   op.io_done = std::move(done);
   std::uint64_t& size = queued_size(file);
   size = std::max<std::uint64_t>(size, offset + bytes.size());
-  enqueue(std::move(op), transfer_ns(bytes.size(), profile_.write_bytes_per_s));
+  const Device& device = devices_[device_of(file)];
+  enqueue(std::move(op), transfer_ns(device, bytes.size(), device.profile.write_bytes_per_s),
+          ready_ns);
 }
 
-void SimDisk::fsync(std::string_view file, IoCallback done) {
+void SimDisk::fsync(std::string_view file, IoCallback done, std::int64_t ready_ns) {
   PendingOp op;
   op.kind = OpKind::fsync;
   op.file = file;
   op.io_done = std::move(done);
-  enqueue(std::move(op), profile_.fsync_latency_ns);
+  enqueue(std::move(op), devices_[device_of(file)].profile.fsync_latency_ns, ready_ns);
 }
 
 void SimDisk::read(std::string_view file, std::uint64_t offset, std::uint64_t length,
-                   ReadCallback done) {
+                   ReadCallback done, std::int64_t ready_ns) {
   PendingOp op;
   op.kind = OpKind::read;
   op.file = file;
@@ -103,17 +142,20 @@ void SimDisk::read(std::string_view file, std::uint64_t offset, std::uint64_t le
   op.read_done = std::move(done);
   const std::uint64_t size = queued_size(file);
   const std::uint64_t readable = offset >= size ? 0 : std::min(length, size - offset);
-  enqueue(std::move(op), transfer_ns(readable, profile_.read_bytes_per_s));
+  const Device& device = devices_[device_of(file)];
+  enqueue(std::move(op), transfer_ns(device, readable, device.profile.read_bytes_per_s),
+          ready_ns);
 }
 
-void SimDisk::truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done) {
+void SimDisk::truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done,
+                       std::int64_t ready_ns) {
   PendingOp op;
   op.kind = OpKind::truncate;
   op.file = file;
   op.offset = size_bytes;
   op.io_done = std::move(done);
   queued_size(file) = size_bytes;
-  enqueue(std::move(op), 1'000'000'000 / profile_.iops);
+  enqueue(std::move(op), 1'000'000'000 / devices_[device_of(file)].profile.iops, ready_ns);
 }
 
 void SimDisk::complete(std::uint32_t op_index) {
@@ -172,14 +214,16 @@ void SimDisk::trace_completion(const PendingOp& op) const {
 }
 
 void SimDisk::apply_write(PendingOp& op) {
-  auto& data = file_of(files_, op.file);
+  File& file = file_of(op.file);
   std::uint64_t offset = op.offset;
   if (rng_.chance(faults_.misdirect_write_probability)) {
     const std::uint64_t shift = kBlockBytes * (1 + rng_.uniform_u64(8));
-    offset = offset >= shift && rng_.chance(0.5) ? offset - shift : offset + shift;
+    offset = offset >= file.base + shift && rng_.chance(0.5) ? offset - shift : offset + shift;
   }
+  SL_ASSERT_MSG(offset >= file.base, "a write into bytes keep_recent_only forgot");
+  auto& data = file.data;
   const std::uint64_t end = offset + op.bytes.size();
-  const std::uint64_t growth = end > data.size() ? end - data.size() : 0;
+  const std::uint64_t growth = end > file.size() ? end - file.size() : 0;
   if (growth > 0 && (faults_.full || used_bytes_ + growth > static_cast<std::uint64_t>(
                                                                  profile_.capacity_bytes))) {
     op.status = IoStatus::disk_full;
@@ -189,45 +233,49 @@ void SimDisk::apply_write(PendingOp& op) {
   undo.file = op.file;
   undo.offset = offset;
   undo.new_length = op.bytes.size();
-  undo.old_size = data.size();
-  if (offset < data.size()) {
-    const std::uint64_t overlap_end = std::min<std::uint64_t>(end, data.size());
-    undo.old_bytes.assign(data.begin() + offset, data.begin() + overlap_end);
+  undo.old_size = file.size();
+  const std::uint64_t at = offset - file.base;
+  if (offset < file.size()) {
+    const std::uint64_t overlap_end = std::min<std::uint64_t>(end, file.size()) - file.base;
+    undo.old_bytes.assign(data.begin() + at, data.begin() + overlap_end);
   }
   undo.applied_ns = kernel_.now();
   write_back();
   undo_.push_back(std::move(undo));
-  if (offset == data.size()) {
+  if (offset == file.size()) {
     // Appending, the common case for logs: no zero-fill before the copy.
     data.insert(data.end(), op.bytes.begin(), op.bytes.end());
   } else {
-    if (growth > 0) data.resize(end);
-    std::copy(op.bytes.begin(), op.bytes.end(), data.begin() + offset);
+    if (growth > 0) data.resize(end - file.base);
+    std::copy(op.bytes.begin(), op.bytes.end(), data.begin() + at);
   }
   used_bytes_ += growth;
+  forget_old(file);
   ++stats_.writes;
   stats_.bytes_written += op.bytes.size();
   op.status = IoStatus::ok;
 }
 
 void SimDisk::apply_truncate(PendingOp& op) {
-  auto& data = file_of(files_, op.file);
+  File& file = file_of(op.file);
+  auto& data = file.data;
   const std::uint64_t new_size = op.offset;
+  SL_ASSERT_MSG(new_size >= file.base, "a truncation into bytes keep_recent_only forgot");
   Undo undo;
   undo.file = op.file;
   undo.offset = new_size;
-  undo.old_size = data.size();
+  undo.old_size = file.size();
   undo.truncate = true;
-  if (new_size < data.size()) {
-    undo.old_bytes.assign(data.begin() + new_size, data.end());
-    used_bytes_ -= data.size() - new_size;
+  if (new_size < file.size()) {
+    undo.old_bytes.assign(data.begin() + (new_size - file.base), data.end());
+    used_bytes_ -= file.size() - new_size;
   } else {
-    used_bytes_ += new_size - data.size();
+    used_bytes_ += new_size - file.size();
   }
   undo.applied_ns = kernel_.now();
   write_back();
   undo_.push_back(std::move(undo));
-  data.resize(new_size);
+  data.resize(new_size - file.base);
   op.status = IoStatus::ok;
 }
 
@@ -239,9 +287,15 @@ void SimDisk::finish_read(PendingOp& op) {
   }
   const auto it = files_.find(op.file);
   if (it != files_.end() && op.offset < it->second.size()) {
-    const auto& data = it->second;
-    const std::uint64_t end = std::min<std::uint64_t>(data.size(), op.offset + op.length);
-    op.bytes.assign(data.begin() + op.offset, data.begin() + end);
+    const File& file = it->second;
+    if (op.offset < file.base) {
+      ++stats_.forgotten_reads;
+      op.status = IoStatus::io_error;
+      return;
+    }
+    const std::uint64_t end = std::min<std::uint64_t>(file.size(), op.offset + op.length);
+    op.bytes.assign(file.data.begin() + (op.offset - file.base),
+                    file.data.begin() + (end - file.base));
   }
   if (!op.bytes.empty() && rng_.chance(faults_.corrupt_read_probability)) {
     const std::uint64_t at = rng_.uniform_u64(op.bytes.size());
@@ -250,19 +304,22 @@ void SimDisk::finish_read(PendingOp& op) {
   op.status = IoStatus::ok;
 }
 
-void SimDisk::revert(std::vector<std::uint8_t>& data, const Undo& undo,
-                     std::uint64_t keep_prefix) {
+// forget_old keeps every byte an undo could restore: offsets here are at or past file.base.
+void SimDisk::revert(File& file, const Undo& undo, std::uint64_t keep_prefix) {
+  auto& data = file.data;
+  SL_ASSERT(undo.offset >= file.base && undo.old_size >= file.base);
+  const std::uint64_t at = undo.offset - file.base;
   if (undo.truncate) {
-    data.resize(undo.old_size);
-    std::copy(undo.old_bytes.begin(), undo.old_bytes.end(), data.begin() + undo.offset);
+    data.resize(undo.old_size - file.base);
+    std::copy(undo.old_bytes.begin(), undo.old_bytes.end(), data.begin() + at);
     return;
   }
   SL_ASSERT(keep_prefix <= undo.new_length);
   for (std::uint64_t i = keep_prefix; i < undo.old_bytes.size(); ++i) {
-    data[undo.offset + i] = undo.old_bytes[i];
+    data[at + i] = undo.old_bytes[i];
   }
   const std::uint64_t kept_end = undo.offset + keep_prefix;
-  data.resize(std::max(undo.old_size, keep_prefix > 0 ? kept_end : undo.old_size));
+  data.resize(std::max(undo.old_size, keep_prefix > 0 ? kept_end : undo.old_size) - file.base);
 }
 
 void SimDisk::write_back() {
@@ -273,27 +330,28 @@ void SimDisk::write_back() {
 }
 
 void SimDisk::crash(bool torn) {
+  SL_ASSERT_MSG(keep_bytes_ == 0, "a crash of a disk in keep_recent_only mode (fault-free runs only)");
   write_back();
   const std::uint64_t lost_before = stats_.bytes_lost_in_crashes;
   for (std::size_t i = undo_.size(); i-- > 0;) {
     const Undo& undo = undo_[i];
-    auto& data = file_of(files_, undo.file);
+    File& file = file_of(undo.file);
     const bool newest = i + 1 == undo_.size();
     std::uint64_t keep = 0;
     if (newest && torn && !undo.truncate && undo.new_length > 0) {
       keep = rng_.uniform_u64(undo.new_length);
     }
-    const std::uint64_t before = data.size();
-    revert(data, undo, keep);
+    const std::uint64_t before = file.size();
+    revert(file, undo, keep);
     stats_.bytes_lost_in_crashes += undo.new_length - keep;
-    used_bytes_ = used_bytes_ - before + data.size();
+    used_bytes_ = used_bytes_ - before + file.size();
   }
   undo_.clear();
   ops_.clear();
   free_ops_.clear();
   queued_size_.clear();
   ++generation_;
-  busy_until_ns_ = kernel_.now();
+  for (Device& device : devices_) device.busy_until_ns = kernel_.now();
   if (sink_ != nullptr && stats_.bytes_lost_in_crashes > lost_before) {
     sink_->record(TraceEvent(kernel_.now(), node_, TraceKind::disk_lost)
                       .with_bytes(stats_.bytes_lost_in_crashes - lost_before)
@@ -302,9 +360,10 @@ void SimDisk::crash(bool torn) {
 }
 
 void SimDisk::wipe() {
-  SL_ASSERT_MSG(undo_.empty() && ops_.empty(), "wipe a disk only after its node crashed");
+  SL_ASSERT_MSG(undo_.empty(), "wipe a disk only after its node crashed");
+  SL_ASSERT_MSG(ops_.empty(), "wipe a disk only after its node crashed");
   std::uint64_t lost = 0;
-  for (const auto& [name, data] : files_) lost += data.size();
+  for (const auto& [name, file] : files_) lost += file.size();
   stats_.bytes_lost_in_crashes += lost;
   files_.clear();
   if (sink_ != nullptr && lost > 0) {
@@ -318,26 +377,29 @@ void SimDisk::wipe() {
 std::span<const std::uint8_t> SimDisk::view(std::string_view file) const {
   const auto it = files_.find(file);
   if (it == files_.end()) return {};
-  return it->second;
+  return it->second.data;
 }
 
 std::vector<std::uint8_t> SimDisk::contents(std::string_view file) const {
   const auto it = files_.find(file);
-  return it == files_.end() ? std::vector<std::uint8_t>{} : it->second;
+  return it == files_.end() ? std::vector<std::uint8_t>{} : it->second.data;
 }
 
-std::vector<std::uint8_t> SimDisk::durable_contents(std::string_view file) const {
-  std::vector<std::uint8_t> data = contents(file);
+std::vector<std::uint8_t> SimDisk::durable_contents(std::string_view name) const {
+  SL_ASSERT_MSG(keep_bytes_ == 0, "durable_contents of a disk in keep_recent_only mode");
+  const auto it = files_.find(name);
+  if (it == files_.end()) return {};
+  File file = it->second;
   const std::int64_t cutoff = kernel_.now() - profile_.writeback_delay_ns;
   for (std::size_t i = undo_.size(); i-- > 0;) {
-    if (undo_[i].file == file && undo_[i].applied_ns > cutoff) revert(data, undo_[i], 0);
+    if (undo_[i].file == name && undo_[i].applied_ns > cutoff) revert(file, undo_[i], 0);
   }
-  return data;
+  return std::move(file.data);
 }
 
 std::vector<std::string> SimDisk::file_names() const {
   std::vector<std::string> names;
-  for (const auto& [name, data] : files_) names.push_back(name);
+  for (const auto& [name, file] : files_) names.push_back(name);
   return names;
 }
 

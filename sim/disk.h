@@ -7,7 +7,13 @@
 //   unsynced write, newest first; with torn writes on, the newest may survive as a prefix.
 // - Operations are served one at a time in issue order: a write costs 1/IOPS plus
 //   bytes / write bandwidth, a read 1/IOPS plus bytes / read bandwidth, an fsync its
-//   modeled latency; a slow-disk fault multiplies these.
+//   modeled latency; a slow-disk fault multiplies these. A node with a journal disk has
+//   two such devices, each with its own queue: files named journal* use the journal's.
+//   Capacity (disk full) counts every file against the main disk's.
+// - With keep_recent_only(n) (long, fast, fault-free runs whose contents would not fit in
+//   memory), a file forgets its bytes more than n behind its end: they still count in its
+//   size and in every timing, but reading them fails with io_error and contents() and
+//   view() start after them (kept_from()). Such a disk must not crash.
 // - Reads can fail with io_error (latent sector errors) or return a copy with one flipped
 //   bit (bit rot on the read path: the stored bytes stay intact), each with a probability.
 // - A misdirected write lands, with a probability, at another 4 KiB-aligned offset of the
@@ -18,6 +24,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,19 +53,31 @@ struct DiskStats {
   std::uint64_t fsyncs = 0;
   std::uint64_t reads = 0;
   std::uint64_t bytes_lost_in_crashes = 0;
-  std::int64_t busy_ns = 0;
+  std::int64_t busy_ns = 0;  // Over every device, including operations booked to end later.
+  std::uint64_t forgotten_reads = 0;  // Reads that asked for bytes keep_recent_only dropped.
 };
 
 class SimDisk {
  public:
-  SimDisk(Kernel& kernel, std::uint32_t node, const DiskProfile& profile, Rng rng);
+  SimDisk(Kernel& kernel, std::uint32_t node, const DiskProfile& profile, Rng rng,
+          const std::optional<DiskProfile>& journal = std::nullopt);
 
+  // An operation starts once its device is free, but no sooner than ready_ns (when the
+  // node's CPU has finished preparing it; earlier values mean now).
   void write(std::string_view file, std::uint64_t offset, std::span<const std::uint8_t> bytes,
-             IoCallback done);
-  void fsync(std::string_view file, IoCallback done);
+             IoCallback done, std::int64_t ready_ns = 0);
+  void fsync(std::string_view file, IoCallback done, std::int64_t ready_ns = 0);
   void read(std::string_view file, std::uint64_t offset, std::uint64_t length,
-            ReadCallback done);
-  void truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done);
+            ReadCallback done, std::int64_t ready_ns = 0);
+  void truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done,
+                std::int64_t ready_ns = 0);
+
+  void keep_recent_only(std::uint64_t bytes_per_file);
+  // The first offset of `file` still in memory (0 unless keep_recent_only dropped some).
+  std::uint64_t kept_from(std::string_view file) const;
+  // 0: the main disk; 1: the journal disk, when there is one.
+  std::size_t device_count() const { return devices_.size(); }
+  std::int64_t device_busy_ns(std::size_t device) const { return devices_[device].busy_ns; }
 
   // The power goes out: unsynced writes are reverted, pending operations forgotten. With
   // `torn`, the newest unsynced write may survive as a prefix.
@@ -102,7 +121,21 @@ class SimDisk {
     std::int64_t applied_ns = 0;
   };
 
-  std::uint32_t enqueue(PendingOp op, std::int64_t service_ns);
+  struct Device {
+    DiskProfile profile;
+    std::int64_t busy_until_ns = 0;
+    std::int64_t busy_ns = 0;
+  };
+  struct File {
+    std::uint64_t base = 0;  // Offset of data[0]: bytes before it were forgotten.
+    std::vector<std::uint8_t> data;
+    std::uint64_t size() const { return base + data.size(); }
+  };
+
+  std::size_t device_of(std::string_view file) const;
+  File& file_of(std::string_view name);
+  void forget_old(File& file);
+  std::uint32_t enqueue(PendingOp op, std::int64_t service_ns, std::int64_t ready_ns);
   std::uint64_t& queued_size(std::string_view file);
   void complete(std::uint32_t op_index);
   void release(std::uint32_t op_index);
@@ -112,20 +145,21 @@ class SimDisk {
   void apply_truncate(PendingOp& op);
   void finish_read(PendingOp& op);
   void trace_completion(const PendingOp& op) const;
-  static void revert(std::vector<std::uint8_t>& data, const Undo& undo,
-                     std::uint64_t keep_prefix);
-  std::int64_t transfer_ns(std::uint64_t bytes, std::int64_t bytes_per_s) const;
+  static void revert(File& file, const Undo& undo, std::uint64_t keep_prefix);
+  std::int64_t transfer_ns(const Device& device, std::uint64_t bytes,
+                           std::int64_t bytes_per_s) const;
 
   Kernel& kernel_;
   std::uint32_t node_;
   DiskProfile profile_;
+  std::vector<Device> devices_;
+  std::uint64_t keep_bytes_ = 0;  // 0: keep everything.
   Rng rng_;
   DiskFaults faults_;
   DiskStats stats_;
-  std::map<std::string, std::vector<std::uint8_t>, std::less<>> files_;
+  std::map<std::string, File, std::less<>> files_;
   std::vector<Undo> undo_;
   std::uint64_t used_bytes_ = 0;
-  std::int64_t busy_until_ns_ = 0;
   std::vector<PendingOp> ops_;
   std::vector<std::uint32_t> free_ops_;
   // Completions of operations issued before the last crash find a newer generation and

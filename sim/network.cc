@@ -7,12 +7,15 @@
 
 namespace streamlab::sim {
 
-Network::Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost& host)
+Network::Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost& host,
+                 std::vector<SimCpu>& cpus)
     : kernel_(kernel),
       topology_(topology),
       rng_(rng),
       host_(host),
-      node_count_(static_cast<std::uint32_t>(topology.nodes.size())) {
+      node_count_(static_cast<std::uint32_t>(topology.nodes.size())),
+      cpus_(cpus) {
+  SL_ASSERT(cpus.size() == node_count_);
   const std::size_t pairs = static_cast<std::size_t>(node_count_) * node_count_;
   channels_.resize(pairs);
   blocked_.assign(pairs, 0);
@@ -23,12 +26,7 @@ Network::Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost&
   nic_in_free_ns_.assign(node_count_, 0);
   bytes_sent_by_.assign(node_count_, 0);
   down_.assign(node_count_, false);
-  core_free_ns_.resize(node_count_);
-  for (std::uint32_t n = 0; n < node_count_; ++n) {
-    const std::uint32_t cores = topology.nodes[n].hardware.cpu.cores;
-    SL_ASSERT(cores > 0);
-    core_free_ns_[n].assign(cores, 0);
-  }
+  nic_busy_.assign(node_count_, NicBusy{});
 }
 
 std::int64_t Network::base_latency_ns(std::uint32_t from, std::uint32_t to) const {
@@ -72,18 +70,6 @@ std::int64_t Network::serialization_ns(std::uint32_t node, std::uint64_t bytes) 
   return static_cast<std::int64_t>(ns);
 }
 
-std::int64_t Network::cpu_ready_ns(std::uint32_t node, std::int64_t arrival_ns,
-                                   std::uint64_t bytes) {
-  const CpuProfile& cpu = topology_.nodes[node].hardware.cpu;
-  const std::int64_t cost =
-      cpu.message_cost_ns + static_cast<std::int64_t>(bytes) * cpu.byte_cost_ps / 1000;
-  auto& cores = core_free_ns_[node];
-  auto core = std::min_element(cores.begin(), cores.end());
-  const std::int64_t done = std::max(arrival_ns, *core) + cost;
-  *core = done;
-  return done;
-}
-
 std::uint32_t Network::acquire_buffer(std::span<const std::uint8_t> bytes) {
   std::uint32_t index;
   if (!free_buffers_.empty()) {
@@ -97,9 +83,11 @@ std::uint32_t Network::acquire_buffer(std::span<const std::uint8_t> bytes) {
   return index;
 }
 
-void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes) {
+void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes,
+                   std::int64_t ready_ns) {
   SL_ASSERT(from < node_count_);
   SL_ASSERT(to < node_count_);
+  SL_ASSERT(ready_ns >= kernel_.now());
   ++stats_.messages_sent;
   stats_.bytes_sent += bytes.size();
   bytes_sent_by_[from] += bytes.size();
@@ -126,17 +114,21 @@ void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::ui
     return;
   }
   const std::int64_t now = kernel_.now();
-  const std::int64_t egress_start = std::max(now, nic_out_free_ns_[from]);
-  const std::int64_t egress_done = egress_start + serialization_ns(from, bytes.size());
+  const std::int64_t egress_start = std::max(ready_ns, nic_out_free_ns_[from]);
+  const std::int64_t egress_ns = serialization_ns(from, bytes.size());
+  const std::int64_t egress_done = egress_start + egress_ns;
   nic_out_free_ns_[from] = egress_done;
+  nic_busy_[from].out_ns += egress_ns;
   const std::int64_t base = base_latency_ns(from, to);
   const std::int64_t flight = std::max<std::int64_t>(0, base + jitter_ns(base));
   const std::int64_t arrival = egress_done + flight;
-  const std::int64_t ingress_done =
-      std::max(arrival, nic_in_free_ns_[to] + serialization_ns(to, bytes.size()));
+  const std::int64_t ingress_ns = serialization_ns(to, bytes.size());
+  const std::int64_t ingress_done = std::max(arrival, nic_in_free_ns_[to] + ingress_ns);
   nic_in_free_ns_[to] = ingress_done;
-  const std::int64_t ready = std::max(cpu_ready_ns(to, ingress_done, bytes.size()),
-                                      channel.last_delivery_ns);
+  nic_busy_[to].in_ns += ingress_ns;
+  SimCpu& cpu = cpus_[to];
+  const std::int64_t parsed = cpu.run(ingress_done, cpu.cost_ns(Work::receive, bytes.size()));
+  const std::int64_t ready = std::max(parsed, channel.last_delivery_ns);
   channel.last_delivery_ns = ready;
   const std::uint32_t epoch = channel.epoch;
   const std::uint32_t buffer = acquire_buffer(bytes);
@@ -271,7 +263,7 @@ void Network::node_crashed(std::uint32_t node) {
   }
   nic_out_free_ns_[node] = kernel_.now();
   nic_in_free_ns_[node] = kernel_.now();
-  std::fill(core_free_ns_[node].begin(), core_free_ns_[node].end(), kernel_.now());
+  cpus_[node].reset(kernel_.now());
 }
 
 void Network::heal_all() {

@@ -24,6 +24,7 @@
 #include <span>
 #include <vector>
 
+#include "sim/cpu.h"
 #include "sim/kernel.h"
 #include "sim/rng.h"
 #include "sim/topology.h"
@@ -47,13 +48,25 @@ struct NetworkStats {
   std::uint64_t bytes_sent = 0;
 };
 
+// Time each node's NIC spent serializing, since the start, including transfers booked to
+// finish later: utilisation is its growth over a window divided by the window.
+struct NicBusy {
+  std::int64_t out_ns = 0;
+  std::int64_t in_ns = 0;
+};
+
 using FaultHandle = std::uint32_t;
 
 class Network {
  public:
-  Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost& host);
+  // Receiving charges the receiver's CPU in `cpus` (one per node) for Work::receive.
+  Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost& host,
+          std::vector<SimCpu>& cpus);
 
-  void send(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes);
+  // The message leaves `from` once its NIC is free, but no sooner than `ready_ns` (>= now:
+  // when the sender's CPU has finished preparing it).
+  void send(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes,
+            std::int64_t ready_ns);
 
   // Blocks traffic from every node of `from` to every node of `to`, and back unless
   // one_way.
@@ -79,6 +92,7 @@ class Network {
   void set_trace_sink(TraceSink* sink) { sink_ = sink; }
   // Bytes sent by each node since the start, for the GUI's link intensities.
   std::uint64_t bytes_sent_by(std::uint32_t node) const { return bytes_sent_by_[node]; }
+  const NicBusy& nic_busy(std::uint32_t node) const { return nic_busy_[node]; }
 
  private:
   struct Channel {
@@ -101,7 +115,6 @@ class Network {
   void break_channel(std::uint32_t from, std::uint32_t to, bool notify_sender);
   std::int64_t jitter_ns(std::int64_t base_ns);
   std::int64_t serialization_ns(std::uint32_t node, std::uint64_t bytes) const;
-  std::int64_t cpu_ready_ns(std::uint32_t node, std::int64_t arrival_ns, std::uint64_t bytes);
   void arrive(std::uint32_t from, std::uint32_t to, std::uint32_t epoch, std::uint32_t buffer,
               std::int64_t sent_ns);
   void trace_drop(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes,
@@ -120,7 +133,8 @@ class Network {
   std::vector<std::uint32_t> bandwidth_percent_;
   std::vector<std::int64_t> nic_out_free_ns_;
   std::vector<std::int64_t> nic_in_free_ns_;
-  std::vector<std::vector<std::int64_t>> core_free_ns_;
+  std::vector<SimCpu>& cpus_;
+  std::vector<NicBusy> nic_busy_;
   std::vector<std::uint64_t> bytes_sent_by_;
   std::vector<bool> down_;
   std::map<FaultHandle, PairFault> faults_;

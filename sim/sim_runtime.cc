@@ -53,9 +53,28 @@ TimerId SimRuntime::after(Nanos delay_ns, TimerCallback fn) {
 
 void SimRuntime::cancel(TimerId id) { world_.kernel().cancel(id); }
 
+std::int64_t SimRuntime::ready_ns() {
+  const Kernel& kernel = world_.kernel();
+  // Outside any event (a test's direct call) the count stays while time moves on.
+  if (work_event_ != kernel.events_executed() || work_done_ns_ < kernel.now()) {
+    work_event_ = kernel.events_executed();
+    work_done_ns_ = kernel.now();
+  }
+  return work_done_ns_;
+}
+
+void SimRuntime::charge(Work work, std::uint64_t bytes) {
+  SimCpu& cpu = world_.cpu(self_);
+  const std::int64_t cost = cpu.cost_ns(work, bytes);
+  if (cost == 0) return;
+  const std::int64_t start = ready_ns();
+  work_done_ns_ = cpu.run(start, cost);
+}
+
 void SimRuntime::send(NodeId to, std::span<const std::uint8_t> bytes) {
   SL_ASSERT_MSG(to < world_.node_count(), "send to an unknown node");
-  world_.network().send(self_, to, bytes);
+  charge(Work::send, bytes.size());
+  world_.network().send(self_, to, bytes, ready_ns());
 }
 
 // A reset of the pair: both ends are told, as with a fault.
@@ -66,21 +85,21 @@ void SimRuntime::disconnect(NodeId peer) {
 
 void SimRuntime::disk_write(std::string_view file, std::uint64_t offset,
                             std::span<const std::uint8_t> bytes, IoCallback done) {
-  world_.disk(self_).write(file, offset, bytes, std::move(done));
+  world_.disk(self_).write(file, offset, bytes, std::move(done), ready_ns());
 }
 
 void SimRuntime::disk_fsync(std::string_view file, IoCallback done) {
-  world_.disk(self_).fsync(file, std::move(done));
+  world_.disk(self_).fsync(file, std::move(done), ready_ns());
 }
 
 void SimRuntime::disk_read(std::string_view file, std::uint64_t offset, std::uint64_t length,
                            ReadCallback done) {
-  world_.disk(self_).read(file, offset, length, std::move(done));
+  world_.disk(self_).read(file, offset, length, std::move(done), ready_ns());
 }
 
 void SimRuntime::disk_truncate(std::string_view file, std::uint64_t size_bytes,
                                IoCallback done) {
-  world_.disk(self_).truncate(file, size_bytes, std::move(done));
+  world_.disk(self_).truncate(file, size_bytes, std::move(done), ready_ns());
 }
 
 void SimRuntime::note(std::string_view what) { world_.trace_note(self_, what); }

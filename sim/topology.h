@@ -4,18 +4,35 @@
 // and a clock. Plain data, filled by the scenario loader and validated there; sim/ asserts
 // only what would corrupt the simulation.
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/runtime.h"
+
 namespace streamlab::sim {
 
-// CPU: `cores` servers; handling a message of B bytes costs
-// message_cost_ns + B * byte_cost_ps / 1000 of one core's time.
+// The service time of one unit of a kind of work: per_message_ns + B * per_byte_ps / 1000
+// of one core's time for B bytes.
+struct WorkCost {
+  std::int64_t per_message_ns = 0;
+  std::int64_t per_byte_ps = 0;
+};
+
+// CPU: `cores` servers, a cost per kind of work (runtime/runtime.h's Work). Unset kinds
+// cost nothing but receiving, whose default stands for all of a message's handling.
 struct CpuProfile {
   std::uint32_t cores = 8;
-  std::int64_t message_cost_ns = 2'000;
-  std::int64_t byte_cost_ps = 100;
+  std::array<WorkCost, kWorkKinds> cost = [] {
+    std::array<WorkCost, kWorkKinds> c{};
+    c[static_cast<std::size_t>(Work::receive)] = WorkCost{2'000, 100};
+    return c;
+  }();
+
+  WorkCost& of(Work work) { return cost[static_cast<std::size_t>(work)]; }
+  const WorkCost& of(Work work) const { return cost[static_cast<std::size_t>(work)]; }
 };
 
 struct DiskProfile {
@@ -29,11 +46,16 @@ struct DiskProfile {
   std::int64_t writeback_delay_ns = 30'000'000'000;
 };
 
+// Files whose names start with this live on the journal disk when a node has one
+// (BookKeeper's journalDirectories on their own device); the rest on the main disk.
+inline constexpr std::string_view kJournalFilePrefix = "journal";
+
 struct HardwareProfile {
   std::string name = "default";
   CpuProfile cpu;
   std::int64_t nic_bytes_per_s = 25'000'000'000 / 8;
   DiskProfile disk;
+  std::optional<DiskProfile> journal_disk;  // Unset: the journal shares `disk`.
 };
 
 struct Jitter {

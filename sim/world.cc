@@ -19,8 +19,9 @@ constexpr std::uint64_t kDiskStreamBase = 1'000'000;
 World::World(Topology topology, std::uint64_t seed)
     : topology_(std::move(topology)), kernel_(seed) {
   SL_ASSERT_MSG(!topology_.nodes.empty(), "a world needs at least one node");
+  for (const NodeSpec& spec : topology_.nodes) cpus_.emplace_back(spec.hardware.cpu);
   network_ = std::make_unique<Network>(kernel_, topology_, kernel_.rng().fork(kNetworkStream),
-                                       *this);
+                                       *this, cpus_);
   nodes_.resize(topology_.nodes.size());
   for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
     const NodeSpec& spec = topology_.nodes[n];
@@ -30,7 +31,8 @@ World::World(Topology topology, std::uint64_t seed)
     const bool inserted = ids_.emplace(spec.name, n).second;
     SL_ASSERT_MSG(inserted, "duplicate node name");
     nodes_[n].disk = std::make_unique<SimDisk>(kernel_, n, spec.hardware.disk,
-                                               kernel_.rng().fork(kDiskStreamBase + n));
+                                               kernel_.rng().fork(kDiskStreamBase + n),
+                                               spec.hardware.journal_disk);
     nodes_[n].runtime = std::make_unique<SimRuntime>(
         *this, n, spec.clock_offset_ns, spec.clock_drift_ppm,
         kernel_.rng().fork(kNodeStreamBase + n));

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "sim/cpu.h"
 #include "sim/disk.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
@@ -48,6 +49,7 @@ class World final : public NetworkHost {
   std::uint32_t node_id(std::string_view name) const;  // kNoNode if absent.
   std::vector<std::uint32_t> nodes_in_zone(std::uint32_t zone) const;
   SimDisk& disk(std::uint32_t node) { return *nodes_[node].disk; }
+  SimCpu& cpu(std::uint32_t node) { return cpus_[node]; }
   SimRuntime& runtime(std::uint32_t node) { return *nodes_[node].runtime; }
   Node* actor(std::uint32_t node) { return nodes_[node].actor.get(); }
   NodeState state(std::uint32_t node) const { return nodes_[node].state; }
@@ -96,6 +98,7 @@ class World final : public NetworkHost {
 
   Topology topology_;
   Kernel kernel_;
+  std::vector<SimCpu> cpus_;
   std::unique_ptr<Network> network_;
   std::vector<NodeSlot> nodes_;
   std::map<std::string, std::uint32_t, std::less<>> ids_;

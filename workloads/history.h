@@ -36,8 +36,15 @@ class HistoryOf {
 
   void record(T op) {
     op.time_ns = clock_();
-    ops_.push_back(std::move(op));
+    if (sink_) {
+      sink_(op);
+    } else {
+      ops_.push_back(std::move(op));
+    }
   }
+  // From now on ops go to `sink` as they are recorded and are not kept: for a long load
+  // test that measures its ops and has no use for the history itself.
+  void stream_to(std::function<void(const T&)> sink) { sink_ = std::move(sink); }
   const std::vector<T>& ops() const { return ops_; }
   // Hands over the ops recorded so far and forgets them, for a process that streams its
   // history to a file rather than keeping all of it in memory.
@@ -45,6 +52,7 @@ class HistoryOf {
 
  private:
   std::function<std::int64_t()> clock_;
+  std::function<void(const T&)> sink_;
   std::vector<T> ops_;
 };
 

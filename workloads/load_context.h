@@ -3,6 +3,7 @@
 // What the scenario loader's parts share: the file name, the errors found so far, and
 // the parse-location tree that maps every field back to its line.
 
+#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
 
@@ -37,6 +38,10 @@ class LoadContext {
   std::string origin(int line) const { return file_ + ":" + std::to_string(line + 1); }
   const std::string& file() const { return file_; }
   bool failed() const { return !errors_.empty(); }
+  // Takes the errors of another file's context (a hardware file the scenario names).
+  void absorb(const LoadContext& other) {
+    errors_.insert(errors_.end(), other.errors_.begin(), other.errors_.end());
+  }
   std::string joined_errors() const;
 
   // Parses a quantity; on error records it and returns `fallback`.
@@ -66,6 +71,24 @@ class LoadContext {
 
   std::string file_;
   std::vector<std::string> errors_;
+};
+
+// The text format parser's errors, and its warnings, as errors of the file.
+class ParseErrors final : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit ParseErrors(LoadContext& ctx) : ctx_(ctx) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber,
+                const std::string& message) override {
+    ctx_.error(line, message);
+  }
+  // Warnings (deprecated fields) are errors: say it exactly.
+  void AddWarning(int line, google::protobuf::io::ColumnNumber,
+                  const std::string& message) override {
+    ctx_.error(line, message);
+  }
+
+ private:
+  LoadContext& ctx_;
 };
 
 }  // namespace streamlab::workloads

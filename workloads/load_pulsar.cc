@@ -501,6 +501,7 @@ void load_pulsar(const scenario::PulsarSystem& in, const Place& place, LoadConte
   p.broker.ledger_options = storage.options;
   load_broker_knobs(in, place, ctx, &p.broker);
   p.client.keepalive_ns = p.broker.keepalive_ns;
+  p.client.spread_lookups = in.has_spread_lookups() && in.spread_lookups();
   p.client.operation_timeout_ns =
       ctx.duration(in.operation_timeout(), place.at("operation_timeout"), "operation_timeout",
                    p.client.operation_timeout_ns);

@@ -14,6 +14,9 @@ namespace streamlab::workloads {
 bool claim_node(const std::string& name, const char* field, const char* role, int line,
                 LoadContext& ctx, ScenarioConfig* out, std::uint32_t* id);
 
+// A `hardware` entry: its profile file's settings, then its own.
+sim::HardwareProfile load_hardware(const scenario::Hardware& in, const Place& place,
+                                   LoadContext& ctx);
 void load_topology(const scenario::Topology& in, const Place& place, LoadContext& ctx,
                    sim::Topology* out);
 void load_faults(const scenario::Scenario& in, const Place& place, LoadContext& ctx,

@@ -7,36 +7,6 @@ namespace streamlab::workloads {
 
 namespace {
 
-sim::HardwareProfile load_hardware(const scenario::Hardware& in, const Place& place,
-                                   LoadContext& ctx) {
-  sim::HardwareProfile hw;
-  hw.name = in.name();
-  if (in.cores() > 0) hw.cpu.cores = in.cores();
-  hw.cpu.message_cost_ns =
-      ctx.duration(in.message_cost(), place.at("message_cost"), "message_cost",
-                   hw.cpu.message_cost_ns);
-  hw.cpu.byte_cost_ps =
-      ctx.picoseconds(in.byte_cost(), place.at("byte_cost"), "byte_cost", hw.cpu.byte_cost_ps);
-  hw.nic_bytes_per_s = ctx.bandwidth(in.nic(), place.at("nic"), "nic", hw.nic_bytes_per_s);
-  if (in.has_disk()) {
-    const scenario::Disk& d = in.disk();
-    const Place dp = place.nested("disk", d);
-    hw.disk.write_bytes_per_s =
-        ctx.bandwidth(d.write(), dp.at("write"), "write", hw.disk.write_bytes_per_s);
-    hw.disk.read_bytes_per_s =
-        ctx.bandwidth(d.read(), dp.at("read"), "read", hw.disk.read_bytes_per_s);
-    if (d.iops() > 0) hw.disk.iops = static_cast<std::int64_t>(d.iops());
-    hw.disk.fsync_latency_ns =
-        ctx.duration(d.fsync(), dp.at("fsync"), "fsync", hw.disk.fsync_latency_ns);
-    hw.disk.capacity_bytes =
-        ctx.bytes(d.capacity(), dp.at("capacity"), "capacity", hw.disk.capacity_bytes);
-    hw.disk.writeback_delay_ns = ctx.duration(d.writeback(), dp.at("writeback"), "writeback",
-                                              hw.disk.writeback_delay_ns);
-    if (hw.disk.capacity_bytes == 0) ctx.error(dp.at("capacity"), "capacity must be > 0");
-  }
-  return hw;
-}
-
 sim::Jitter load_jitter(const std::string& text, int line, LoadContext& ctx) {
   sim::Jitter j;
   if (text.empty() || text == "none") return j;

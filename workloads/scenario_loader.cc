@@ -13,22 +13,6 @@ namespace streamlab::workloads {
 
 namespace {
 
-class CollectErrors final : public google::protobuf::io::ErrorCollector {
- public:
-  explicit CollectErrors(LoadContext& ctx) : ctx_(ctx) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    ctx_.error(line, message);
-  }
-  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
-                  const std::string& message) override {
-    ctx_.error(line, message);  // Warnings (deprecated fields) are errors: say it exactly.
-  }
-
- private:
-  LoadContext& ctx_;
-};
-
 void load_counter(const scenario::CounterSystem& in, const Place& place, LoadContext& ctx,
                   ScenarioConfig* out) {
   const auto it = ctx.node_ids.find(in.server());
@@ -146,7 +130,7 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   LoadContext ctx(file_name);
   scenario::Scenario in;
   google::protobuf::TextFormat::ParseInfoTree tree;
-  CollectErrors collector(ctx);
+  ParseErrors collector(ctx);
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&collector);
   parser.WriteLocationsTo(&tree);

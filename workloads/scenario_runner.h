@@ -52,6 +52,9 @@ struct RunOptions {
   // Gets every model's events, faults and node notes (sim/trace.h); it only observes.
   sim::TraceSink* trace_sink = nullptr;
   bool keep_history = false;
+  // When set, the queue clients' ops go here as they happen and the history keeps none
+  // (the checker then judges an empty history: for load tests, which judge no safety).
+  std::function<void(const QueueOp&)> queue_ops;
   // Called once the run is over and judged, with the world still whole (its disks as
   // the checker found them): for saving the nodes' files.
   std::function<void(sim::World&)> at_end;

@@ -91,6 +91,8 @@ std::map<std::string, std::span<const std::uint8_t>> journals_of(const ScenarioC
                                                                   sim::World& world) {
   std::map<std::string, std::span<const std::uint8_t>> journals;
   for (const std::uint32_t b : config.bookkeeper.bookies) {
+    SL_ASSERT_MSG(world.disk(b).kept_from(storage::kJournalFile) == 0,
+                  "journals of a keep_recent_only run cannot be judged");
     journals[config.topology.nodes[b].name] = world.disk(b).view(storage::kJournalFile);
   }
   return journals;
@@ -108,6 +110,7 @@ ScenarioSession::ScenarioSession(const ScenarioConfig& config, const RunOptions&
   world_->set_trace_sink(options.trace_sink);
   injector_ = std::make_unique<sim::FaultInjector>(*world_);
   system_ = std::make_unique<System>(*world_);
+  if (options.queue_ops) system_->queue.stream_to(options.queue_ops);
   if (config.has_swarm && config.swarm.liveness) {
     injector_->schedule_heal_everything(config.swarm.stop_ns);
   }

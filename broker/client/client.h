@@ -48,6 +48,10 @@ struct ClientConfig {
   // Ping every keepalive; a connection with no reply for two keepalives counts as broken.
   std::int64_t keepalive_ns = 30'000'000'000;
   std::int64_t reconnect_backoff_ns = 100'000'000;  // First retry; doubles up to 30x.
+  // A load-balanced service URL: partition i's lookups start at broker i (mod the list),
+  // so partitions nobody owns yet spread over the brokers, as Pulsar's load manager
+  // spreads bundles. Off: every lookup starts at the first broker.
+  bool spread_lookups = false;
 };
 
 enum class SendError : std::uint8_t {

@@ -81,7 +81,7 @@ void Client::Impl::consumer_partitions(ConsumerState& c, std::uint32_t partition
     Binding& b = c.parts[i].binding;
     b.ref = BindingRef{c.topic.ref.owner, i, false};
     b.topic = partitions == 0 ? c.config.topic : pulsar::partition_name(c.config.topic, i);
-    b.service_index = c.topic.service_index;
+    b.service_index = c.topic.service_index + (config_.spread_lookups ? i : 0);
   }
   for (ConsumerPartition& part : c.parts) start(part.binding);
 }
@@ -250,6 +250,7 @@ void Client::Impl::deliver_one(ConsumerState& c) {
     finished_entry(c, q.key.partition);
     forget_if_done(c, q.key);  // `e` may be gone from here on.
   }
+  rt_.charge(Work::consume, message.key.size() + message.payload.size());
   if (c.config.on_message) c.config.on_message(message);
 }
 

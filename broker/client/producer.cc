@@ -66,7 +66,7 @@ void Client::Impl::producer_partitions(ProducerState& p, std::uint32_t partition
     Binding& b = p.parts[i].binding;
     b.ref = BindingRef{p.topic.ref.owner, i, true};
     b.topic = partitions == 0 ? p.config.topic : pulsar::partition_name(p.config.topic, i);
-    b.service_index = p.topic.service_index;
+    b.service_index = p.topic.service_index + (config_.spread_lookups ? i : 0);
   }
   for (const Unrouted& u : p.unrouted) {
     add_message(p, route(p, u.key), u.key, u.payload, u.token, u.created_ns, u.txn);
@@ -159,6 +159,7 @@ void Client::Impl::add_message(ProducerState& p, std::uint32_t partition, std::s
       b.entry.clear_txn();
     }
   }
+  rt_.charge(Work::produce, size);
   pulsar::SingleMessage* m = b.entry.add_messages();
   m->set_sequence_id(part.next_seq++);
   m->set_key(key.data(), key.size());

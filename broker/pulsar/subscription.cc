@@ -324,6 +324,7 @@ void Subscription::deliver(ConsumerState& consumer, const ReadSlot& slot) {
   const auto count = redeliveries_.find(slot.pos);
   d->set_redelivery_count(count == redeliveries_.end() ? 0 : count->second);
   d->set_entry(slot.entry);
+  services_.rt.charge(Work::dispatch, slot.entry.size());
   services_.send(consumer.ref.node, out_);
 }
 

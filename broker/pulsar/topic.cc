@@ -300,6 +300,7 @@ void Topic::publish(ClientRef producer, const Send& send) {
     pending.txn = txn_key(send.txn());
   }
   sends_.emplace(token, std::move(pending));
+  services_.rt.charge(Work::publish, send.entry().size());
   log_.append(send.entry(), token);
 }
 

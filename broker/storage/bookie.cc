@@ -70,6 +70,9 @@ void Bookie::Batch::clear() {
 Bookie::Bookie(Runtime& runtime, BookieConfig config) : rt_(runtime), config_(config) {
   SL_ASSERT(config.journal_max_group_wait_ns >= 0);
   SL_ASSERT(config.journal_buffered_writes_threshold > 0);
+  SL_ASSERT(config.entry_log_flush_bytes > 0);
+  SL_ASSERT(config.entry_log_flush_interval_ns > 0);
+  SL_ASSERT(config.write_cache_max_bytes >= config.entry_log_flush_bytes);
 }
 
 Bookie::~Bookie() = default;
@@ -85,6 +88,9 @@ void Bookie::recover() {
   index_.clear();
   ledgers_.clear();
   journal_end_ = 0;
+  // What the cache held is in the journal, where the rebuilt index finds it.
+  cache_.bytes.clear();
+  cache_.entries.clear();
   rt_.disk_read(kJournalFile, 0, kMaxJournalBytes,
                 [this](IoStatus status, std::span<const std::uint8_t> bytes) {
                   recovered(status, bytes);
@@ -185,6 +191,7 @@ void Bookie::handle_add(NodeId from, const AddEntry& add) {
     reply_add(from, add.ledger_id(), add.entry_id(), BK_ERROR);
     return;
   }
+  rt_.charge(Work::journal_append, add.payload().size());
   const Location at =
       append_record(add.ledger_id(), add.entry_id(), add.lac(), add.payload(), false);
   open_.adds.push_back(JournalAdd{from, add.ledger_id(), add.entry_id(), add.lac(), at});
@@ -269,6 +276,7 @@ void Bookie::group_wait_elapsed() {
 void Bookie::flush() {
   // One write (and its fsync) at a time: what arrives meanwhile waits for the next batch.
   if (state_ != State::serving || writing_ || !batch_due_) return;
+  if (cache_.bytes.size() >= config_.write_cache_max_bytes) return;  // Throttled.
   SL_ASSERT(!open_.bytes.empty());
   SL_ASSERT(in_flight_.bytes.empty());
   if (timer_armed_) {
@@ -318,6 +326,7 @@ void Bookie::durable(IoStatus status) {
     return;
   }
   for (const JournalAdd& add : in_flight_.adds) reply_add(add.from, add.ledger, add.entry, BK_OK);
+  cache_entries();
   for (const std::uint64_t ledger : in_flight_.fences) {
     LedgerInfo& info = ledgers_[ledger];
     SL_ASSERT(info.fence == Fence::in_flight);
@@ -350,6 +359,75 @@ void Bookie::fail_journal() {
   recover();
 }
 
+// [SECTION] Ledger storage (write cache, entry log)
+
+void Bookie::cache_entries() {
+  for (const JournalAdd& add : in_flight_.adds) {
+    const auto it = index_.find({add.ledger, add.entry});
+    SL_ASSERT(it != index_.end() && !it->second.entry_log);
+    rt_.charge(Work::entry_write, add.at.length);
+    const auto from = in_flight_.bytes.begin() + static_cast<std::ptrdiff_t>(add.at.offset);
+    cache_.entries.push_back(CachedEntry{add.ledger, add.entry, it->second, cache_.bytes.size()});
+    cache_.bytes.insert(cache_.bytes.end(), from, from + static_cast<std::ptrdiff_t>(add.at.length));
+  }
+  schedule_cache_flush();
+}
+
+// Full enough: now. Otherwise once the oldest cached entry has waited the interval.
+void Bookie::schedule_cache_flush() {
+  if (cache_.bytes.size() >= config_.entry_log_flush_bytes) {
+    flush_cache();
+  } else if (!cache_.bytes.empty() && !cache_timer_armed_) {
+    cache_timer_armed_ = true;
+    cache_timer_ = rt_.after(config_.entry_log_flush_interval_ns, [this] {
+      cache_timer_armed_ = false;
+      flush_cache();
+      schedule_cache_flush();
+    });
+  }
+}
+
+void Bookie::flush_cache() {
+  if (cache_writing_ || cache_.bytes.empty()) return;
+  // The next deadline counts from the next cache's first entry.
+  if (cache_timer_armed_) {
+    rt_.cancel(cache_timer_);
+    cache_timer_armed_ = false;
+  }
+  std::swap(cache_, cache_flushing_);
+  cache_writing_ = true;
+  rt_.disk_write(kEntryLogFile, entry_log_end_, cache_flushing_.bytes,
+                 [this](IoStatus s) { cache_written(s); });
+}
+
+void Bookie::cache_written(IoStatus status) {
+  if (status != IoStatus::ok) {
+    cache_synced(status);
+    return;
+  }
+  rt_.disk_fsync(kEntryLogFile, [this](IoStatus s) { cache_synced(s); });
+}
+
+// Entries move to the entry log only once it is durable, and only those the index still
+// has where the cache found them (a recovery add may have rewritten one meanwhile). On an
+// error they stay where the journal has them.
+void Bookie::cache_synced(IoStatus status) {
+  SL_ASSERT(cache_writing_);
+  if (status == IoStatus::ok) {
+    for (const CachedEntry& e : cache_flushing_.entries) {
+      const auto it = index_.find({e.ledger, e.entry});
+      if (it == index_.end() || it->second != e.journal) continue;
+      it->second = Location{entry_log_end_ + e.cache_offset, e.journal.length, true};
+    }
+    entry_log_end_ += cache_flushing_.bytes.size();
+  }
+  cache_flushing_.bytes.clear();
+  cache_flushing_.entries.clear();
+  cache_writing_ = false;
+  schedule_cache_flush();
+  flush();  // A journal batch held back by a full cache goes now.
+}
+
 // [SECTION] Reads
 
 void Bookie::serve_read(const ReadRequest& read) {
@@ -362,6 +440,7 @@ void Bookie::serve_read(const ReadRequest& read) {
     reply_read(read, NO_ENTRY, nullptr);
     return;
   }
+  rt_.charge(Work::entry_read, it->second.length);
   std::uint32_t slot;
   if (!free_reads_.empty()) {
     slot = free_reads_.back();
@@ -371,7 +450,8 @@ void Bookie::serve_read(const ReadRequest& read) {
     reads_.emplace_back();
   }
   reads_[slot] = read;
-  rt_.disk_read(kJournalFile, it->second.offset, it->second.length,
+  rt_.disk_read(it->second.entry_log ? kEntryLogFile : kJournalFile, it->second.offset,
+                it->second.length,
                 [this, slot](IoStatus status, std::span<const std::uint8_t> bytes) {
                   entry_read(slot, status, bytes);
                 });

@@ -4,8 +4,14 @@
 // entries. Adds go to the journal with group commit (a batch is written when
 // journal_max_group_wait has passed since its first entry or it holds
 // journal_buffered_writes_threshold bytes) and, with journal_sync_data on, are fsynced
-// before they are acknowledged. The journal doubles as the entry log; an in-memory index
-// maps (ledger, entry) to its place in the journal, and reads go to disk. Fencing: a
+// before they are acknowledged. Ledger storage (BookKeeper's write cache and entry log):
+// acknowledged entries gather in a write cache, which is written to the entry log in
+// large writes (at entry_log_flush_bytes, or entry_log_flush_interval after its first
+// entry) and fsynced; then the index points at the entry log instead of the journal. The
+// journal on its own device and the entry log on the main disk is the deployment the
+// disk model's journal disk stands for. An in-memory index maps (ledger, entry) to its
+// place, and reads go to disk. The journal stays the truth: a restart rebuilds the index
+// from it alone and overwrites the entry log from its start. Fencing: a
 // fencing read marks the ledger fenced, durably (a journal record), before it answers;
 // a fenced ledger refuses normal adds with FENCED and accepts recovery adds. On start the
 // bookie replays its journal, cuts a torn tail and rebuilds index, LACs and fences.
@@ -36,11 +42,19 @@
 namespace streamlab::storage {
 
 inline constexpr const char* kJournalFile = "journal";
+inline constexpr const char* kEntryLogFile = "entrylog";
 
 struct BookieConfig {
   bool journal_sync_data = true;                         // Unsafe when false.
   std::int64_t journal_max_group_wait_ns = 1'000'000;     // journalMaxGroupWaitMSec = 1.
   std::uint64_t journal_buffered_writes_threshold = 512 * 1024;  // 512 KiB.
+  // DbLedgerStorage flushes its write cache when it fills and every flushInterval
+  // (60 s); a small cache flushed often spreads the same bytes evenly over time.
+  std::uint64_t entry_log_flush_bytes = 4u << 20;
+  std::int64_t entry_log_flush_interval_ns = 1'000'000'000;
+  // A full write cache throttles adds, as BookKeeper's does: the journal writes no new
+  // batch until the entry log's flush makes room.
+  std::uint64_t write_cache_max_bytes = 16u << 20;
 };
 
 // What a journal holds, as recovery and the checkers read it.
@@ -77,8 +91,22 @@ class Bookie final : public Node {
   enum class Fence : std::uint8_t { none, open_batch, in_flight, durable };
 
   struct Location {
-    std::uint64_t offset = 0;  // Of the framed record in the journal.
+    std::uint64_t offset = 0;  // Of the framed record in its file.
     std::uint64_t length = 0;  // Header and body.
+    bool entry_log = false;    // In the entry log; else in the journal.
+    bool operator==(const Location&) const = default;
+  };
+  // An acknowledged entry in the write cache: where the journal has it, and where it is in
+  // the cache's bytes.
+  struct CachedEntry {
+    std::uint64_t ledger = 0;
+    std::int64_t entry = 0;
+    Location journal;
+    std::uint64_t cache_offset = 0;
+  };
+  struct WriteCache {
+    std::vector<std::uint8_t> bytes;
+    std::vector<CachedEntry> entries;
   };
   struct LedgerInfo {
     std::int64_t lac = -1;
@@ -123,6 +151,11 @@ class Bookie final : public Node {
   void written(IoStatus status);
   void durable(IoStatus status);
   void fail_journal();
+  void cache_entries();
+  void schedule_cache_flush();
+  void flush_cache();
+  void cache_written(IoStatus status);
+  void cache_synced(IoStatus status);
   void serve_read(const ReadRequest& read);
   void entry_read(std::uint32_t slot, IoStatus status, std::span<const std::uint8_t> bytes);
   std::size_t pending_reads() const;
@@ -145,6 +178,13 @@ class Bookie final : public Node {
   bool batch_due_ = false;
   bool timer_armed_ = false;
   TimerId group_timer_ = 0;
+
+  WriteCache cache_;          // Filling.
+  WriteCache cache_flushing_;  // Being written to the entry log; at most one.
+  bool cache_writing_ = false;
+  bool cache_timer_armed_ = false;
+  TimerId cache_timer_ = 0;
+  std::uint64_t entry_log_end_ = 0;
 
   // Entry reads waiting for the disk, by slot; a slot's index rides in the callback.
   std::vector<ReadRequest> reads_;

@@ -206,6 +206,43 @@ TEST_F(DiskTest, OperationsCostIopsPlusTransferAndQueueFifo) {
   EXPECT_EQ(done, (Done{{"read 10", 21 * kMs + 5 * kUs}, {"w0", 22 * kMs + 5 * kUs}}));
 }
 
+TEST_F(DiskTest, JournalFilesQueueOnTheirOwnDevice) {
+  DiskProfile journal = test_profile();
+  journal.write_bytes_per_s = 10'000'000;  // 10 bytes per microsecond.
+  disk_ = std::make_unique<SimDisk>(kernel_, node_, test_profile(), Rng(1), journal);
+  std::vector<std::pair<std::string, std::int64_t>> done;
+  const auto note = [&done, this](const char* what) {
+    return [&done, what, this](IoStatus) { done.emplace_back(what, kernel_.now()); };
+  };
+  disk_->write("entrylog", 0, bytes_of(std::string(1000, 'e')), note("entrylog"));
+  disk_->write("journal", 0, bytes_of(std::string(1000, 'j')), note("journal"));
+  kernel_.run();
+  // In parallel: 1 ms + 100 us on the journal's device, 1 ms + 1 ms on the main one.
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0], (std::pair<std::string, std::int64_t>{"journal", 1100 * kUs}));
+  EXPECT_EQ(done[1], (std::pair<std::string, std::int64_t>{"entrylog", 2 * kMs}));
+  ASSERT_EQ(disk_->device_count(), 2u);
+  EXPECT_EQ(disk_->device_busy_ns(0), 2 * kMs);
+  EXPECT_EQ(disk_->device_busy_ns(1), 1100 * kUs);
+}
+
+TEST_F(DiskTest, KeepRecentOnlyForgetsOldBytesAndRefusesToCrash) {
+  disk_->keep_recent_only(4);
+  ASSERT_EQ(write("log", 0, "abcd"), IoStatus::ok);
+  EXPECT_EQ(disk_->kept_from("log"), 0u);
+  ASSERT_EQ(write("log", 4, "efgh"), IoStatus::ok);
+  EXPECT_EQ(disk_->kept_from("log"), 4u);
+  ASSERT_EQ(write("log", 8, "ijkl"), IoStatus::ok);
+  EXPECT_EQ(disk_->kept_from("log"), 8u);
+  EXPECT_EQ(contents("log"), "ijkl");
+  EXPECT_EQ(read("log", 0, 4).first, IoStatus::io_error);
+  EXPECT_EQ(disk_->stats().forgotten_reads, 1u);
+  EXPECT_EQ(read("log", 8, 4), (std::pair<IoStatus, std::string>{IoStatus::ok, "ijkl"}));
+  ASSERT_EQ(write("log", 10, "KLmn"), IoStatus::ok);  // Overwrites within what is kept.
+  EXPECT_EQ(read("log", 8, 10), (std::pair<IoStatus, std::string>{IoStatus::ok, "ijKLmn"}));
+  EXPECT_DEATH(crash(), "keep_recent_only");
+}
+
 TEST_F(DiskTest, QueuedReadIsChargedForTheBytesItReturns) {
   disk_->write("a", 0, bytes_of(std::string(2000, 'x')), [](IoStatus) {});  // Done at 3 ms.
   std::int64_t read_done = 0;

@@ -290,7 +290,7 @@ TEST_F(NetworkTest, RemoveAfterHealAllIsNoOp) {
 Topology one_receiver(std::uint32_t cores) {
   Topology topology = make_topology({0, 0, 0, 0}, {0});
   topology.nodes[0].hardware.cpu.cores = cores;
-  topology.nodes[0].hardware.cpu.message_cost_ns = kMs;
+  topology.nodes[0].hardware.cpu.of(Work::receive).per_message_ns = kMs;
   return topology;
 }
 
@@ -310,6 +310,23 @@ TEST_F(NetworkTest, CpuModelThreeCoresServeMessagesInParallel) {
   const std::vector<std::int64_t> times = delivered(0);
   ASSERT_EQ(times.size(), 3u);
   EXPECT_LT(times[2] - times[0], kUs);  // Only ingress contention, nanoseconds.
+}
+
+// Work a node charges holds back what it sends next, and counts on its CPU.
+TEST_F(NetworkTest, ChargedWorkDelaysTheSendsAfterIt) {
+  Topology topology = make_topology({0, 0}, {0});
+  topology.nodes[0].hardware.cpu.cores = 1;
+  topology.nodes[0].hardware.cpu.of(Work::publish) = WorkCost{2 * kMs, 1'000'000};  // 1 us/B.
+  topology.nodes[0].hardware.cpu.of(Work::send) = WorkCost{kMs, 0};
+  build(std::move(topology));
+  world_->runtime(0).charge(Work::publish, 1000);  // 2 ms + 1 ms.
+  send(0, 1, "x");                                 // Its send work: 1 ms more.
+  run_for(kSec);
+  const std::int64_t arrival =
+      4 * kMs + serialization(1, HardwareProfile{}.nic_bytes_per_s) + kWithinZone;
+  EXPECT_EQ(delivered(1), (std::vector<std::int64_t>{arrival}));
+  EXPECT_EQ(world_->cpu(0).busy_ns(), 4 * kMs);
+  EXPECT_EQ(world_->network().nic_busy(0).out_ns, serialization(1, HardwareProfile{}.nic_bytes_per_s));
 }
 
 }  // namespace

@@ -127,8 +127,7 @@ inline Topology make_topology(const std::vector<std::uint32_t>& node_zones,
     NodeSpec spec;
     spec.name = "n" + std::to_string(n);
     spec.zone = node_zones[n];
-    spec.hardware.cpu.message_cost_ns = 0;
-    spec.hardware.cpu.byte_cost_ps = 0;
+    spec.hardware.cpu.of(Work::receive) = {};
     topology.nodes.push_back(spec);
   }
   topology.latency.within_zone_ns = 200 * kUs;

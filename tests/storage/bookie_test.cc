@@ -279,6 +279,46 @@ TEST_F(BookieTest, RewrittenEntryIsServedFromItsNewestRecord) {
   EXPECT_EQ(journal().entries.at({1, 0}).payload, "again");
 }
 
+// [SECTION] Ledger storage
+
+TEST_F(BookieTest, FlushedEntriesAreServedFromTheEntryLog) {
+  BookieConfig config;
+  config.entry_log_flush_interval_ns = 100 * kMs;
+  start(config);
+  EXPECT_EQ(add_now(1, 0, "zero"), BK_OK);
+  EXPECT_EQ(add_now(1, 1, "one"), BK_OK);
+  EXPECT_TRUE(world_->disk(kBookie).contents(kEntryLogFile).empty());  // Still cached.
+  run_for(150 * kMs);
+  EXPECT_FALSE(world_->disk(kBookie).contents(kEntryLogFile).empty());
+  // With the journal's copies gone, the reads can only come from the entry log.
+  const std::size_t journal_bytes = world_->disk(kBookie).contents(kJournalFile).size();
+  world_->disk(kBookie).write(kJournalFile, 0, std::vector<std::uint8_t>(journal_bytes, 0),
+                              [](IoStatus) {});
+  run_for(kMs);
+  EXPECT_EQ(read_now(1, 0).payload(), "zero");
+  EXPECT_EQ(read_now(1, 1).payload(), "one");
+}
+
+TEST_F(BookieTest, RewriteAfterAFlushIsServedAndARestartRebuildsFromTheJournal) {
+  BookieConfig config;
+  config.entry_log_flush_interval_ns = 100 * kMs;
+  start(config);
+  EXPECT_EQ(add_now(1, 0, "first"), BK_OK);
+  run_for(150 * kMs);
+  EXPECT_EQ(add_now(1, 0, "again", /*recovery=*/true), BK_OK);
+  EXPECT_EQ(read_now(1, 0).payload(), "again");
+  run_for(150 * kMs);
+  EXPECT_EQ(read_now(1, 0).payload(), "again");
+  world_->crash(kBookie);
+  world_->restart(kBookie);
+  run_for(50 * kMs);
+  ASSERT_TRUE(bookie().serving());
+  EXPECT_EQ(read_now(1, 0).payload(), "again");
+  EXPECT_EQ(add_now(1, 1, "next"), BK_OK);
+  run_for(150 * kMs);
+  EXPECT_EQ(read_now(1, 1).payload(), "next");
+}
+
 TEST_F(BookieTest, ReadErrorsAndCorruptionAreErrorsNotData) {
   start(BookieConfig{});
   EXPECT_EQ(add_now(1, 0, "data"), BK_OK);

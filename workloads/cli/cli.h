@@ -65,6 +65,8 @@ bool write_file_atomically(const std::string& path, const std::string& contents,
                            std::string* error);
 
 int cmd_run(int argc, char** argv);
+// `streamlab capacity`: a load test of a cluster with an OMB workload (cmd_capacity.cc).
+int cmd_capacity(int argc, char** argv);
 int cmd_explore(int argc, char** argv);
 int cmd_list(int argc, char** argv);
 // `streamlab replay`: a run again with its structured event log (cmd_replay.cc).

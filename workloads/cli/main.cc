@@ -25,6 +25,8 @@ commands:
                         run again, writing the structured event log of the run
   check FILE HISTORY... --logs DIR
                         judge a recorded run again (run --history H --save-logs DIR)
+  capacity --workload W.yaml --cluster C [--json OUT] [--report OUT.html] [--vary K=V1,V2]
+                        load-test a cluster: max sustainable rate, latencies, bottleneck
   list                  list the scenarios shipped in workloads/scenarios/
   cluster up FILE [--dir DIR] [--clients N] | down DIR | status DIR
                         run a pulsar scenario's nodes for real as local processes
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "run") return cmd_run(argc - 2, argv + 2);
   if (command == "explore") return cmd_explore(argc - 2, argv + 2);
+  if (command == "capacity") return cmd_capacity(argc - 2, argv + 2);
   if (command == "shrink") return cmd_shrink(argc - 2, argv + 2);
   if (command == "replay") return cmd_replay(argc - 2, argv + 2);
   if (command == "check") return cmd_check(argc - 2, argv + 2);
