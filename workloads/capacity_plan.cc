@@ -252,11 +252,7 @@ Result<CapacityPlan> load_capacity_plan(const std::string& cluster_file, OmbWork
   plan.workload = std::move(workload);
   LoadContext ctx(cluster_file);
   google::protobuf::TextFormat::ParseInfoTree tree;
-  ParseErrors collector(ctx);
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&collector);
-  parser.WriteLocationsTo(&tree);
-  if (!parser.ParseFromString(text.value(), &plan.cluster) || ctx.failed()) {
+  if (!parse_text(text.value(), &plan.cluster, &tree, ctx)) {
     return Error{ctx.joined_errors()};
   }
   const scenario::Scenario& c = plan.cluster;

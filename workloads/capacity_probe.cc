@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/assert.h"
 #include "sim/world.h"
 #include "workloads/scenario_session.h"
 
@@ -11,45 +12,39 @@ namespace streamlab::workloads {
 
 namespace {
 
-// Every resource's busy time so far, in one order: per node CPU, NIC out, NIC in, disks.
-struct BusySnapshot {
-  std::vector<std::int64_t> busy_ns;
+// Every resource with its busy time so far and how much time it has per second of
+// window (a CPU: one second per core).
+struct Resource {
+  std::string name;
+  std::int64_t busy_ns = 0;
+  double capacity = 1;
 };
 
-BusySnapshot snapshot(sim::World& world) {
-  BusySnapshot s;
-  for (std::uint32_t n = 0; n < world.node_count(); ++n) {
-    s.busy_ns.push_back(world.cpu(n).busy_ns());
-    s.busy_ns.push_back(world.network().nic_busy(n).out_ns);
-    s.busy_ns.push_back(world.network().nic_busy(n).in_ns);
-    for (std::size_t d = 0; d < world.disk(n).device_count(); ++d) {
-      s.busy_ns.push_back(world.disk(n).device_busy_ns(d));
-    }
-  }
-  return s;
-}
-
-std::vector<Utilisation> utilisation(sim::World& world, const BusySnapshot& from,
-                                     const BusySnapshot& to, std::int64_t window_ns) {
-  std::vector<Utilisation> out;
-  std::size_t i = 0;
-  const auto add = [&](std::string resource, double capacity_ns) {
-    const double busy = static_cast<double>(to.busy_ns[i] - from.busy_ns[i]) / capacity_ns;
-    ++i;
-    if (busy > 0) out.push_back(Utilisation{std::move(resource), busy});
-  };
-  const auto window = static_cast<double>(window_ns);
+std::vector<Resource> resources(sim::World& world) {
+  std::vector<Resource> out;
   for (std::uint32_t n = 0; n < world.node_count(); ++n) {
     const std::string& name = world.topology().nodes[n].name;
-    add("CPU of " + name, window * world.cpu(n).cores());
-    add("NIC out of " + name, window);
-    add("NIC in of " + name, window);
+    out.push_back({"CPU of " + name, world.cpu(n).busy_ns(), static_cast<double>(world.cpu(n).cores())});
+    out.push_back({"NIC out of " + name, world.network().nic_busy(n).out_ns, 1});
+    out.push_back({"NIC in of " + name, world.network().nic_busy(n).in_ns, 1});
     const std::size_t disks = world.disk(n).device_count();
     for (std::size_t d = 0; d < disks; ++d) {
-      add(std::string(disks == 1 ? "disk" : d == 0 ? "ledger disk" : "journal disk") + " of " +
-              name,
-          window);
+      const char* kind = disks == 1 ? "disk" : d == 0 ? "ledger disk" : "journal disk";
+      out.push_back({std::string(kind) + " of " + name, world.disk(n).device_busy_ns(d), 1});
     }
+  }
+  return out;
+}
+
+// The busy share of each resource between two readings of resources(), busiest first.
+std::vector<Utilisation> utilisation(const std::vector<Resource>& from,
+                                     const std::vector<Resource>& to, std::int64_t window_ns) {
+  SL_ASSERT(from.size() == to.size());
+  std::vector<Utilisation> out;
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    const double busy = static_cast<double>(to[i].busy_ns - from[i].busy_ns) /
+                        (static_cast<double>(window_ns) * to[i].capacity);
+    if (busy > 0) out.push_back(Utilisation{to[i].name, busy});
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const Utilisation& a, const Utilisation& b) { return a.busy > b.busy; });
@@ -109,13 +104,13 @@ Result<LoadPoint> probe(const CapacityPlan& plan, double rate, const ProbeSettin
     world.disk(n).keep_recent_only(settings.kept_bytes_per_file);
   }
   session.run_until(window_start);
-  const BusySnapshot before = snapshot(world);
+  const std::vector<Resource> before = resources(world);
   session.run_until(window_end);
-  const BusySnapshot after = snapshot(world);
+  const std::vector<Resource> after = resources(world);
   LoadPoint point;
   point.target_rate = rate;
   point.measure = meter.result();
-  point.utilisation = utilisation(world, before, after, settings.measure_ns);
+  point.utilisation = utilisation(before, after, settings.measure_ns);
   for (std::uint32_t n = 0; n < world.node_count(); ++n) {
     point.forgotten_reads += world.disk(n).stats().forgotten_reads;
   }

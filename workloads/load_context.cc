@@ -1,5 +1,7 @@
 #include "workloads/load_context.h"
 
+#include <google/protobuf/io/tokenizer.h>
+
 #include "workloads/units.h"
 
 namespace streamlab::workloads {
@@ -30,6 +32,35 @@ Place Place::nested(const char* field, const google::protobuf::Message& child, i
   p.tree = tree == nullptr ? nullptr : tree->GetTreeForNested(fd, child_index);
   p.line = at(field, index);
   return p;
+}
+
+namespace {
+
+class ParseErrors final : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit ParseErrors(LoadContext& ctx) : ctx_(ctx) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber,
+                const std::string& message) override {
+    ctx_.error(line, message);
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber,
+                  const std::string& message) override {
+    ctx_.error(line, message);
+  }
+
+ private:
+  LoadContext& ctx_;
+};
+
+}  // namespace
+
+bool parse_text(const std::string& text, google::protobuf::Message* out,
+                google::protobuf::TextFormat::ParseInfoTree* tree, LoadContext& ctx) {
+  ParseErrors collector(ctx);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  parser.WriteLocationsTo(tree);
+  return parser.ParseFromString(text, out) && !ctx.failed();
 }
 
 std::string LoadContext::joined_errors() const {

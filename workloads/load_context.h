@@ -3,7 +3,6 @@
 // What the scenario loader's parts share: the file name, the errors found so far, and
 // the parse-location tree that maps every field back to its line.
 
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
 
@@ -73,22 +72,10 @@ class LoadContext {
   std::vector<std::string> errors_;
 };
 
-// The text format parser's errors, and its warnings, as errors of the file.
-class ParseErrors final : public google::protobuf::io::ErrorCollector {
- public:
-  explicit ParseErrors(LoadContext& ctx) : ctx_(ctx) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber,
-                const std::string& message) override {
-    ctx_.error(line, message);
-  }
-  // Warnings (deprecated fields) are errors: say it exactly.
-  void AddWarning(int line, google::protobuf::io::ColumnNumber,
-                  const std::string& message) override {
-    ctx_.error(line, message);
-  }
-
- private:
-  LoadContext& ctx_;
-};
+// Parses `text` (Protobuf text format) into `out`, recording each field's line in `tree`
+// and the parser's errors and warnings (deprecated fields: say it exactly) as errors of
+// ctx's file; true when there was none.
+bool parse_text(const std::string& text, google::protobuf::Message* out,
+                google::protobuf::TextFormat::ParseInfoTree* tree, LoadContext& ctx);
 
 }  // namespace streamlab::workloads

@@ -101,11 +101,7 @@ void apply_profile_file(const std::string& name, int line, LoadContext& ctx,
   LoadContext file_ctx(path.string());
   scenario::Hardware in;
   google::protobuf::TextFormat::ParseInfoTree tree;
-  ParseErrors collector(file_ctx);
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&collector);
-  parser.WriteLocationsTo(&tree);
-  if (parser.ParseFromString(text.str(), &in) && !file_ctx.failed()) {
+  if (parse_text(text.str(), &in, &tree, file_ctx)) {
     const Place root{&in, &tree, 0};
     if (!in.profile().empty()) {
       file_ctx.error(root.at("profile"), "profile: a hardware file cannot name another");

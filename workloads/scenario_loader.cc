@@ -1,7 +1,5 @@
 #include "workloads/scenario_loader.h"
 
-#include <google/protobuf/io/tokenizer.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -130,11 +128,7 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   LoadContext ctx(file_name);
   scenario::Scenario in;
   google::protobuf::TextFormat::ParseInfoTree tree;
-  ParseErrors collector(ctx);
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&collector);
-  parser.WriteLocationsTo(&tree);
-  if (!parser.ParseFromString(std::string(text), &in) || ctx.failed()) {
+  if (!parse_text(std::string(text), &in, &tree, ctx)) {
     return Error{ctx.joined_errors()};
   }
   const Place root{&in, &tree, 0};

@@ -361,13 +361,15 @@ void Bookie::fail_journal() {
 
 // [SECTION] Ledger storage (write cache, entry log)
 
+// Called once the in-flight batch is durable; written() has moved journal_end_ past it.
 void Bookie::cache_entries() {
+  SL_ASSERT(journal_end_ >= in_flight_.bytes.size());
+  const std::uint64_t base = journal_end_ - in_flight_.bytes.size();
   for (const JournalAdd& add : in_flight_.adds) {
-    const auto it = index_.find({add.ledger, add.entry});
-    SL_ASSERT(it != index_.end() && !it->second.entry_log);
     rt_.charge(Work::entry_write, add.at.length);
     const auto from = in_flight_.bytes.begin() + static_cast<std::ptrdiff_t>(add.at.offset);
-    cache_.entries.push_back(CachedEntry{add.ledger, add.entry, it->second, cache_.bytes.size()});
+    const Location journal{base + add.at.offset, add.at.length};
+    cache_.entries.push_back(CachedEntry{add.ledger, add.entry, journal, cache_.bytes.size()});
     cache_.bytes.insert(cache_.bytes.end(), from, from + static_cast<std::ptrdiff_t>(add.at.length));
   }
   schedule_cache_flush();
