@@ -52,6 +52,11 @@ struct BrokerConfig {
   std::int64_t retry_ns = 200'000'000;         // After a failed load step.
   std::size_t entry_cache_bytes = 16u << 20;   // managedLedgerCacheSizeMB
   std::uint32_t max_pending_reads = 100;       // Per subscription: dispatcher read batch.
+  // A subscription whose read failed reads again only after this backoff, doubled on each
+  // failure in a row up to the maximum (dispatcherReadFailureBackoffInitialTimeInMs /
+  // ...MaxTimeInMs; Pulsar's 15 s and 60 s are longer than our runs' recovery bounds).
+  std::int64_t read_failure_backoff_ns = 100'000'000;
+  std::int64_t read_failure_backoff_max_ns = 5'000'000'000;
 };
 
 }  // namespace streamlab::pulsar

@@ -21,7 +21,13 @@ Subscription::Subscription(BrokerServices& services, ManagedLedger& log,
       log_(log),
       cursor_(std::move(cursor)),
       partition_(partition),
-      txns_(txns) {
+      txns_(txns),
+      read_backoff_ns_(services.config.read_failure_backoff_ns),
+      timers_(services.rt) {
+  // A zero backoff is the loop the backoff exists to prevent.
+  SL_ASSERT_MSG(services.config.read_failure_backoff_ns > 0,
+                "subscription: a failed read must not be retried at once");
+  SL_ASSERT_GE(services.config.read_failure_backoff_max_ns, services.config.read_failure_backoff_ns);
   read_pos_ = cursor_->mark_delete();
 }
 
@@ -220,7 +226,7 @@ Pos Subscription::next_to_read() {
 }
 
 void Subscription::dispatch() {
-  if (consumers_.empty() || stalled_) return;
+  if (consumers_.empty() || stalled_ || backing_off_) return;
   std::uint32_t permits = total_permits();
   while (permits > reads_.size() && reads_.size() < services_.config.max_pending_reads) {
     const Pos p = next_to_read();
@@ -242,14 +248,19 @@ void Subscription::dispatch() {
 
 // Deliveries go out in read order, so exclusive and failover consumers see the log's.
 void Subscription::read_done() {
+  bool failed = false;
   while (!reads_.empty() && reads_.front().done) {
     ReadSlot slot = std::move(reads_.front());
     reads_.pop_front();
-    if (slot.error != LedgerError::ok || cursor_->acked(slot.pos)) {
-      // Unreadable for now (bookies down): try again with the next dispatch.
-      if (slot.error != LedgerError::ok) replay_.insert(slot.pos);
+    if (slot.error != LedgerError::ok) {
+      // Unreadable for now (bookies down, no metadata session): read again after the
+      // backoff.
+      replay_.insert(slot.pos);
+      failed = true;
       continue;
     }
+    read_backoff_ns_ = services_.config.read_failure_backoff_ns;  // Reads work again.
+    if (cursor_->acked(slot.pos)) continue;
     if (txns_ != nullptr) {
       if (txns_->holder(name(), slot.pos) != nullptr) continue;  // Held while it was read.
       const TxnBuffer::Visibility v = txns_->visibility(slot.pos, read_uncommitted_);
@@ -271,7 +282,24 @@ void Subscription::read_done() {
     }
     deliver(*c, slot);
   }
+  if (failed) read_failed();
   dispatch();
+}
+
+// No read until the timer: what failed is in replay_, and reads still in flight complete
+// meanwhile (STYLE.md: a dispatcher does not read again without progress).
+void Subscription::read_failed() {
+  if (backing_off_) return;
+  const Nanos delay = read_backoff_ns_;
+  SL_ASSERT_GE(delay, services_.config.read_failure_backoff_ns);
+  SL_ASSERT_LE(delay, services_.config.read_failure_backoff_max_ns);
+  read_backoff_ns_ = std::min(delay * 2, services_.config.read_failure_backoff_max_ns);
+  backing_off_ = true;
+  timers_.after(delay, [this] {
+    SL_ASSERT(backing_off_);
+    backing_off_ = false;
+    dispatch();
+  });
 }
 
 Subscription::ConsumerState* Subscription::pick(const ReadSlot& slot) {
@@ -310,7 +338,7 @@ Subscription::ConsumerState* Subscription::pick(const ReadSlot& slot) {
 }
 
 void Subscription::deliver(ConsumerState& consumer, const ReadSlot& slot) {
-  SL_ASSERT(consumer.permits > 0);
+  SL_ASSERT_GT(consumer.permits, 0);
   --consumer.permits;
   consumer.pending.insert(slot.pos);
   out_.Clear();

@@ -13,6 +13,13 @@
 // timeout (the client asks) and when their consumer goes away. A batch is one entry and
 // is redelivered whole.
 //
+// A read that fails (bookies or the metadata store unreachable, the broker's session
+// gone) is retried after a backoff that doubles while reads keep failing, as Pulsar's
+// dispatchers do (readEntriesFailed schedules the next read after readFailureBackoff):
+// meanwhile nothing is read. Some failures come back at once (a metadata client without
+// a session fails every request on the spot), so retrying at once would read again and
+// again without time passing.
+//
 // With transactions (broker/pulsar/txn_buffer.h), a subscription reading committed stops
 // at the max read position and acknowledges markers, pending-ack records and aborted
 // entries unseen; one reading uncommitted (unsafe) delivers transactional entries as they
@@ -31,6 +38,7 @@
 #include "broker/pulsar/cursor.h"
 #include "broker/pulsar/services.h"
 #include "broker/pulsar/txn_buffer.h"
+#include "runtime/owned_timers.h"
 
 namespace streamlab::pulsar {
 
@@ -84,6 +92,7 @@ class Subscription {
   std::uint32_t total_permits();
   Pos next_to_read();
   void read_done();
+  void read_failed();
   void deliver(ConsumerState& consumer, const ReadSlot& slot);
   void release(ConsumerState& consumer);  // Its pending entries go back for redelivery.
   void acked(Pos p);
@@ -103,7 +112,10 @@ class Subscription {
   std::deque<ReadSlot> reads_;            // In flight, delivered in this order.
   std::size_t next_consumer_ = 0;         // SHARED round robin.
   bool stalled_ = false;                  // KEY_SHARED: the head entry's consumer is full.
+  Nanos read_backoff_ns_;                 // The wait after the next failed read.
+  bool backing_off_ = false;              // A read failed: no reads until the retry timer.
   PulsarMessage out_;
+  OwnedTimers timers_;
   Lifeline life_;
 };
 

@@ -751,5 +751,72 @@ TEST_F(TxnTest, SendsRacingATimeoutAbortAreNeverDelivered) {
   EXPECT_EQ(delivered(7), Payloads{"m1000"});
 }
 
+// ---- Bounds --------------------------------------------------------------------------------
+
+// txn-swarm.safe seed 7164 in small: an owner paused past its session resumes with two
+// markers to write. The store's SESSION_EXPIRED closes the topic while they are in flight
+// (a closing topic waits for its appends), and the first marker's completion dispatches
+// the subscription it made readable. Its reads go to the bookies through the ledger
+// client, whose metadata client, between sessions, fails every request on the spot: a
+// dispatcher that read again at once kept failing at one instant, so simulated time never
+// reached the new session nor the second marker, and the simulator's queue grew without
+// bound. A failed read waits for a backoff instead.
+TEST_F(TxnTest, AReadThatFailsAtOnceIsRetriedAfterABackoffNotInPlace) {
+  BrokerConfig config;
+  config.entry_cache_bytes = 0;  // Every read goes to the bookies, as a new owner's do.
+  log_.clear();
+  build_with_transactions(config);
+  take_coordinator(kBrokerB, 1);
+  create_producer(kBrokerA, "t", 1, "p", 2);
+  subscribe(kBrokerA, "t", "s", 7, 3, 100);
+  run_for(300 * kMs);
+  const TxnId first = open_txn(kBrokerB, 10);
+  register_part(kBrokerB, 11, first, "t");
+  const TxnId second = open_txn(kBrokerB, 12);
+  register_part(kBrokerB, 13, second, "t");
+  publish_txn(kBrokerA, 1, "p", 0, first);
+  publish_txn(kBrokerA, 1, "p", 1, first);
+  run_for(300 * kMs);
+  ASSERT_EQ(of(PulsarMessage::kSendReceipt).size(), 2u);
+  ASSERT_EQ(delivered(7), Payloads{});
+
+  // The store's disk is slow, so the session it opens next takes 150 ms; the bookies'
+  // links are slow, so the markers complete after the expiry and before the new session.
+  world_->disk(kMeta).faults().slowdown_factor = 1000;
+  const sim::FaultHandle clog = world_->network().clog({kBrokerA}, {1, 2, 3}, 10 * kMs);
+  world_->pause(kBrokerA, 3 * kSec);
+  for (const auto& [request_id, txn] : {std::pair{20, first}, std::pair{21, second}}) {
+    PulsarMessage m;
+    TxnMarkerRequest* r = m.mutable_txn_marker();
+    r->set_request_id(request_id);
+    *r->mutable_txn() = txn;
+    r->set_topic("t");
+    r->set_commit(true);
+    client().send(kBrokerA, m);
+  }
+
+  // These 4 s take some 500 events; the loop ran any number of them without time moving.
+  sim::Kernel& kernel = world_->kernel();
+  const std::int64_t until = kernel.now() + 4 * kSec;
+  const std::uint64_t cap = kernel.events_executed() + 100'000;
+  while (kernel.next_time() <= until && kernel.events_executed() < cap) kernel.step();
+  ASSERT_LT(kernel.events_executed(), cap) << "stuck at " << kernel.now() << " ns";
+  world_->run_until(until);
+  world_->network().remove(clog);
+  world_->disk(kMeta).faults().slowdown_factor = 1;
+
+  // The path above was taken: the expiry closed the topic, and both markers were stored.
+  EXPECT_FALSE(of(PulsarMessage::kCloseConsumer).empty());
+  std::vector<ServerError> markers;
+  for (const Received& r : of(PulsarMessage::kTxnMarkerResponse)) {
+    markers.push_back(r.message.txn_marker_response().error());
+  }
+  EXPECT_EQ(markers, (std::vector<ServerError>{NO_ERROR, NO_ERROR}));
+  // Nothing was lost on the way: the topic's next load serves the committed messages.
+  subscribe(kBrokerA, "t", "s", 8, 30, 100);
+  run_for(2 * kSec);
+  EXPECT_EQ(delivered(8), (Payloads{"m0", "m1"}));
+}
+
 }  // namespace
 }  // namespace streamlab::pulsar
