@@ -265,7 +265,7 @@ Result<std::uint16_t> AsioRuntime::Impl::start() {
 }
 
 std::string_view AsioRuntime::Impl::node_name(NodeId id) const {
-  SL_ASSERT(id < config_.peers.size());
+  SL_ASSERT_LT(id, config_.peers.size());
   return config_.peers[id].name;
 }
 

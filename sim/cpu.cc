@@ -18,7 +18,7 @@ std::int64_t SimCpu::cost_ns(Work work, std::uint64_t bytes) const {
 }
 
 std::int64_t SimCpu::run(std::int64_t ready_ns, std::int64_t cost_ns) {
-  SL_ASSERT(cost_ns >= 0);
+  SL_ASSERT_GE(cost_ns, 0);
   if (cost_ns == 0) return ready_ns;
   const auto core = std::min_element(core_free_ns_.begin(), core_free_ns_.end());
   const std::int64_t done = std::max(ready_ns, *core) + cost_ns;

@@ -11,10 +11,10 @@ namespace {
 constexpr std::uint64_t kBlockBytes = 4096;
 
 void check_profile(const DiskProfile& profile) {
-  SL_ASSERT(profile.write_bytes_per_s > 0);
-  SL_ASSERT(profile.read_bytes_per_s > 0);
-  SL_ASSERT(profile.iops > 0);
-  SL_ASSERT(profile.fsync_latency_ns >= 0);
+  SL_ASSERT_GT(profile.write_bytes_per_s, 0);
+  SL_ASSERT_GT(profile.read_bytes_per_s, 0);
+  SL_ASSERT_GT(profile.iops, 0);
+  SL_ASSERT_GE(profile.fsync_latency_ns, 0);
 }
 
 }  // namespace
@@ -159,7 +159,7 @@ void SimDisk::truncate(std::string_view file, std::uint64_t size_bytes, IoCallba
 }
 
 void SimDisk::complete(std::uint32_t op_index) {
-  SL_ASSERT(op_index < ops_.size());
+  SL_ASSERT_LT(op_index, ops_.size());
   PendingOp& op = ops_[op_index];
   switch (op.kind) {
     case OpKind::write:
@@ -314,7 +314,7 @@ void SimDisk::revert(File& file, const Undo& undo, std::uint64_t keep_prefix) {
     std::copy(undo.old_bytes.begin(), undo.old_bytes.end(), data.begin() + at);
     return;
   }
-  SL_ASSERT(keep_prefix <= undo.new_length);
+  SL_ASSERT_LE(keep_prefix, undo.new_length);
   for (std::uint64_t i = keep_prefix; i < undo.old_bytes.size(); ++i) {
     data[at + i] = undo.old_bytes[i];
   }

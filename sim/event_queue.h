@@ -42,7 +42,7 @@ class EventQueue {
   std::size_t size() const { return size_; }
 
   void push(QueueEntry entry) {
-    SL_ASSERT(entry.time_ns >= 0);
+    SL_ASSERT_GE(entry.time_ns, 0);
     if (entry.time_ns < last_ns_) rebase(entry.time_ns);
     place(entry);
     ++size_;
@@ -50,7 +50,7 @@ class EventQueue {
 
   // The earliest entry. Not const: it may move a bucket down to find it.
   const QueueEntry& peek() {
-    SL_ASSERT(size_ > 0);
+    SL_ASSERT_GT(size_, 0);
     if (head_ == now_.size()) refill();
     return now_[head_];
   }
@@ -93,7 +93,7 @@ class EventQueue {
   void refill() {
     now_.clear();
     head_ = 0;
-    SL_ASSERT(digits_ != 0);
+    SL_ASSERT_NE(digits_, 0);
     const int digit = std::countr_zero(digits_);
     const int value = std::countr_zero(values_[digit]);
     std::vector<QueueEntry>& from = buckets_[digit * kValues + value];

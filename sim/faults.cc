@@ -80,8 +80,8 @@ std::string FaultInjector::describe(const Fault& fault) const {
 
 void FaultInjector::schedule(const std::vector<Fault>& faults) {
   for (const Fault& fault : faults) {
-    SL_ASSERT(fault.at_ns >= world_.kernel().now());
-    SL_ASSERT(fault.duration_ns >= 0);
+    SL_ASSERT_GE(fault.at_ns, world_.kernel().now());
+    SL_ASSERT_GE(fault.duration_ns, 0);
     const std::size_t index = faults_.size();
     faults_.push_back(fault);
     world_.kernel().schedule_at(fault.at_ns, kKernelNode, EventKind::fault,

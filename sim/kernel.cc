@@ -59,7 +59,7 @@ EventId Kernel::schedule_at(std::int64_t time_ns, std::uint32_t node, EventKind 
   s.kind = kind;
   s.cancelled = false;
   if (node != kKernelNode) {
-    SL_ASSERT(node < gates_.size());
+    SL_ASSERT_LT(node, gates_.size());
     s.incarnation = gates_[node].incarnation;
   }
   queue_.push(QueueEntry{time_ns, s.id});
@@ -103,7 +103,7 @@ bool Kernel::run_top() {
   const QueueEntry entry = queue_.pop();
   const auto index = static_cast<std::uint32_t>(entry.key & kSlotMask);
   Slot& s = slot(index);
-  SL_ASSERT(s.id != 0);
+  SL_ASSERT_NE(s.id, 0);
   if (s.cancelled) {
     release_slot(index);
     return false;
@@ -120,7 +120,7 @@ bool Kernel::run_top() {
       return false;
     }
   }
-  SL_ASSERT(entry.time_ns >= now_);
+  SL_ASSERT_GE(entry.time_ns, now_);
   now_ = entry.time_ns;
   fold_into_trace(entry.time_ns, s.node, s.kind);
   // Marked before running so that the event cancelling itself is the documented no-op
@@ -136,9 +136,19 @@ bool Kernel::run_top() {
 }
 
 void Kernel::run_until(std::int64_t limit_ns) {
-  SL_ASSERT(limit_ns >= now_);
+  SL_ASSERT_GE(limit_ns, now_);
   while (!queue_.empty() && queue_.peek().time_ns <= limit_ns) run_top();
   if (limit_ns != kTimeMax) now_ = limit_ns;
+}
+
+bool Kernel::run_until_capped(std::int64_t limit_ns, std::uint64_t events_cap) {
+  SL_ASSERT_GE(limit_ns, now_);
+  while (!queue_.empty() && queue_.peek().time_ns <= limit_ns) {
+    if (events_executed_ >= events_cap) return false;
+    run_top();
+  }
+  if (limit_ns != kTimeMax) now_ = limit_ns;
+  return true;
 }
 
 std::uint32_t Kernel::add_node() {
@@ -147,33 +157,33 @@ std::uint32_t Kernel::add_node() {
 }
 
 std::uint32_t Kernel::incarnation(std::uint32_t node) const {
-  SL_ASSERT(node < gates_.size());
+  SL_ASSERT_LT(node, gates_.size());
   return gates_[node].incarnation;
 }
 
 void Kernel::bump_incarnation(std::uint32_t node) {
-  SL_ASSERT(node < gates_.size());
+  SL_ASSERT_LT(node, gates_.size());
   ++gates_[node].incarnation;
 }
 
 void Kernel::set_down(std::uint32_t node, bool down) {
-  SL_ASSERT(node < gates_.size());
+  SL_ASSERT_LT(node, gates_.size());
   gates_[node].down = down;
 }
 
 void Kernel::pause_until(std::uint32_t node, std::int64_t until_ns) {
-  SL_ASSERT(node < gates_.size());
-  SL_ASSERT(until_ns >= now_);
+  SL_ASSERT_LT(node, gates_.size());
+  SL_ASSERT_GE(until_ns, now_);
   gates_[node].paused_until_ns = until_ns;
 }
 
 std::int64_t Kernel::paused_until(std::uint32_t node) const {
-  SL_ASSERT(node < gates_.size());
+  SL_ASSERT_LT(node, gates_.size());
   return gates_[node].paused_until_ns;
 }
 
 bool Kernel::paused(std::uint32_t node) const {
-  SL_ASSERT(node < gates_.size());
+  SL_ASSERT_LT(node, gates_.size());
   return gates_[node].paused_until_ns > now_;
 }
 

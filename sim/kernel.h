@@ -59,6 +59,10 @@ class Kernel {
   bool step();
   // Runs every event with time <= limit, then sets now() to limit.
   void run_until(std::int64_t limit_ns);
+  // Like run_until, but stops once events_executed() reaches `events_cap`: true when it
+  // got to `limit_ns` (now() is then limit_ns), false when the cap stopped it first (now()
+  // is then the time of the last event run). For runs on a budget.
+  bool run_until_capped(std::int64_t limit_ns, std::uint64_t events_cap);
   void run() { run_until(kTimeMax); }
   bool idle() const { return queue_.empty(); }
   // When the next pending event is due (it may be a cancelled one); kTimeMax if none.

@@ -15,7 +15,7 @@ Network::Network(Kernel& kernel, const Topology& topology, Rng rng, NetworkHost&
       host_(host),
       node_count_(static_cast<std::uint32_t>(topology.nodes.size())),
       cpus_(cpus) {
-  SL_ASSERT(cpus.size() == node_count_);
+  SL_ASSERT_EQ(cpus.size(), node_count_);
   const std::size_t pairs = static_cast<std::size_t>(node_count_) * node_count_;
   channels_.resize(pairs);
   blocked_.assign(pairs, 0);
@@ -64,7 +64,7 @@ std::int64_t Network::jitter_ns(std::int64_t base_ns) {
 std::int64_t Network::serialization_ns(std::uint32_t node, std::uint64_t bytes) const {
   const std::int64_t bandwidth =
       topology_.nodes[node].hardware.nic_bytes_per_s * bandwidth_percent_[node] / 100;
-  SL_ASSERT(bandwidth > 0);
+  SL_ASSERT_GT(bandwidth, 0);
   const auto ns = (static_cast<unsigned __int128>(bytes) * 1'000'000'000 + bandwidth - 1) /
                   static_cast<unsigned __int128>(bandwidth);
   return static_cast<std::int64_t>(ns);
@@ -85,9 +85,9 @@ std::uint32_t Network::acquire_buffer(std::span<const std::uint8_t> bytes) {
 
 void Network::send(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes,
                    std::int64_t ready_ns) {
-  SL_ASSERT(from < node_count_);
-  SL_ASSERT(to < node_count_);
-  SL_ASSERT(ready_ns >= kernel_.now());
+  SL_ASSERT_LT(from, node_count_);
+  SL_ASSERT_LT(to, node_count_);
+  SL_ASSERT_GE(ready_ns, kernel_.now());
   ++stats_.messages_sent;
   stats_.bytes_sent += bytes.size();
   bytes_sent_by_[from] += bytes.size();
@@ -218,7 +218,7 @@ FaultHandle Network::partition(const std::vector<std::uint32_t>& from,
 
 FaultHandle Network::clog(const std::vector<std::uint32_t>& from,
                           const std::vector<std::uint32_t>& to, std::int64_t extra_ns) {
-  SL_ASSERT(extra_ns >= 0);
+  SL_ASSERT_GE(extra_ns, 0);
   const FaultHandle handle = next_handle_++;
   PairFault& fault = faults_[handle];
   fault = PairFault{from, to, true, true, extra_ns};
@@ -234,7 +234,7 @@ void Network::remove(FaultHandle handle) {
 }
 
 void Network::set_latency_spike(std::uint32_t node, std::int64_t extra_ns) {
-  SL_ASSERT(extra_ns >= 0);
+  SL_ASSERT_GE(extra_ns, 0);
   spike_ns_[node] = extra_ns;
 }
 

@@ -83,7 +83,7 @@ std::uint64_t Rng::next_u64() {
 }
 
 std::uint64_t Rng::uniform_u64(std::uint64_t bound) {
-  SL_ASSERT(bound > 0);
+  SL_ASSERT_GT(bound, 0);
   unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * bound;
   auto low = static_cast<std::uint64_t>(m);
   if (low < bound) {
@@ -97,7 +97,7 @@ std::uint64_t Rng::uniform_u64(std::uint64_t bound) {
 }
 
 std::int64_t Rng::uniform_i64(std::int64_t lo, std::int64_t hi) {
-  SL_ASSERT(lo <= hi);
+  SL_ASSERT_LE(lo, hi);
   const auto span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
   if (span == UINT64_MAX) return static_cast<std::int64_t>(next_u64());
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + uniform_u64(span + 1));
@@ -112,7 +112,7 @@ bool Rng::chance(double probability) {
 }
 
 double Rng::exponential(double mean) {
-  SL_ASSERT(mean >= 0);
+  SL_ASSERT_GE(mean, 0);
   const ExponentialZiggurat& z = exponential_ziggurat();
   while (true) {
     const std::uint64_t bits = next_u64();
@@ -127,7 +127,7 @@ double Rng::exponential(double mean) {
 }
 
 double Rng::normal(double mean, double stddev) {
-  SL_ASSERT(stddev >= 0);
+  SL_ASSERT_GE(stddev, 0);
   // Box-Muller, one value per call: simpler to keep deterministic than a cached pair.
   const double u1 = 1.0 - uniform_01();
   const double u2 = uniform_01();
@@ -138,14 +138,14 @@ double Rng::normal(double mean, double stddev) {
 double Rng::lognormal(double mu, double sigma) { return std::exp(normal(mu, sigma)); }
 
 double Rng::pareto(double scale, double shape) {
-  SL_ASSERT(scale > 0);
-  SL_ASSERT(shape > 0);
+  SL_ASSERT_GT(scale, 0);
+  SL_ASSERT_GT(shape, 0);
   return scale / std::pow(1.0 - uniform_01(), 1.0 / shape);
 }
 
 Zipf::Zipf(std::uint64_t n, double exponent) {
-  SL_ASSERT(n > 0);
-  SL_ASSERT(exponent >= 0);
+  SL_ASSERT_GT(n, 0);
+  SL_ASSERT_GE(exponent, 0);
   cdf_.resize(n);
   double sum = 0;
   for (std::uint64_t k = 0; k < n; ++k) {

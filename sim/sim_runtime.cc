@@ -25,7 +25,7 @@ SimRuntime::SimRuntime(World& world, NodeId self, std::int64_t clock_offset_ns,
 }
 
 std::string_view SimRuntime::node_name(NodeId id) const {
-  SL_ASSERT(id < world_.node_count());
+  SL_ASSERT_LT(id, world_.node_count());
   return world_.topology().nodes[id].name;
 }
 

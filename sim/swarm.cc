@@ -84,9 +84,9 @@ void fill_parameters(Fault& fault, const SwarmConfig& config, const Topology& to
 }  // namespace
 
 std::vector<Fault> draw_swarm(const SwarmConfig& config, const Topology& topology, Rng rng) {
-  SL_ASSERT(config.stop_ns >= config.start_ns);
-  SL_ASSERT(config.duration_min_ns > 0);
-  SL_ASSERT(config.duration_min_ns <= config.duration_max_ns);
+  SL_ASSERT_GE(config.stop_ns, config.start_ns);
+  SL_ASSERT_GT(config.duration_min_ns, 0);
+  SL_ASSERT_LE(config.duration_min_ns, config.duration_max_ns);
   std::vector<Fault> faults;
   if (config.targets.empty()) return faults;
   // std::map iterates kinds in a fixed order, so the draw does not depend on insertion.

@@ -25,9 +25,9 @@ World::World(Topology topology, std::uint64_t seed)
   nodes_.resize(topology_.nodes.size());
   for (std::uint32_t n = 0; n < nodes_.size(); ++n) {
     const NodeSpec& spec = topology_.nodes[n];
-    SL_ASSERT(spec.zone < topology_.zones.size());
+    SL_ASSERT_LT(spec.zone, topology_.zones.size());
     const std::uint32_t gate = kernel_.add_node();
-    SL_ASSERT(gate == n);
+    SL_ASSERT_EQ(gate, n);
     const bool inserted = ids_.emplace(spec.name, n).second;
     SL_ASSERT_MSG(inserted, "duplicate node name");
     nodes_[n].disk = std::make_unique<SimDisk>(kernel_, n, spec.hardware.disk,
@@ -58,8 +58,8 @@ std::vector<std::uint32_t> World::nodes_in_zone(std::uint32_t zone) const {
 }
 
 void World::set_factory(std::uint32_t node, NodeFactory factory) {
-  SL_ASSERT(node < nodes_.size());
-  SL_ASSERT(nodes_[node].state == NodeState::idle);
+  SL_ASSERT_LT(node, nodes_.size());
+  SL_ASSERT_EQ(nodes_[node].state, NodeState::idle);
   nodes_[node].factory = std::move(factory);
 }
 
@@ -76,7 +76,7 @@ void World::boot(std::uint32_t node) {
   kernel_.set_down(node, false);
   network_->node_up(node);
   slot.actor = slot.factory(*slot.runtime);
-  SL_ASSERT(slot.actor != nullptr);
+  SL_ASSERT_NE(slot.actor, nullptr);
   slot.state = NodeState::up;
   kernel_.schedule_after(0, node, EventKind::start, [this, node] {
     nodes_[node].actor->on_start();
@@ -84,7 +84,7 @@ void World::boot(std::uint32_t node) {
 }
 
 void World::crash(std::uint32_t node, bool torn, bool wipe) {
-  SL_ASSERT(node < nodes_.size());
+  SL_ASSERT_LT(node, nodes_.size());
   NodeSlot& slot = nodes_[node];
   if (slot.state != NodeState::up) {
     if (wipe) slot.disk->wipe();
@@ -106,15 +106,15 @@ void World::crash(std::uint32_t node, bool torn, bool wipe) {
 }
 
 void World::restart(std::uint32_t node) {
-  SL_ASSERT(node < nodes_.size());
+  SL_ASSERT_LT(node, nodes_.size());
   if (nodes_[node].state != NodeState::crashed) return;
   trace(TraceEvent(kernel_.now(), node, TraceKind::restart));
   boot(node);
 }
 
 void World::pause(std::uint32_t node, std::int64_t duration_ns) {
-  SL_ASSERT(node < nodes_.size());
-  SL_ASSERT(duration_ns >= 0);
+  SL_ASSERT_LT(node, nodes_.size());
+  SL_ASSERT_GE(duration_ns, 0);
   if (nodes_[node].state != NodeState::up) return;
   // Overlapping pauses extend each other; a shorter one never ends a longer one early.
   const std::int64_t until = std::max(kernel_.paused_until(node), kernel_.now() + duration_ns);
@@ -128,7 +128,7 @@ void World::pause(std::uint32_t node, std::int64_t duration_ns) {
 }
 
 void World::jump_clock(std::uint32_t node, std::int64_t delta_ns) {
-  SL_ASSERT(node < nodes_.size());
+  SL_ASSERT_LT(node, nodes_.size());
   nodes_[node].runtime->jump_clock(delta_ns);
   if (sink_ != nullptr) {
     char words[48];
@@ -146,13 +146,13 @@ void World::set_trace_sink(TraceSink* sink) {
 void World::deliver(std::uint32_t from, std::uint32_t to, std::span<const std::uint8_t> bytes) {
   NodeSlot& slot = nodes_[to];
   // Events of a crashed incarnation never run, so the receiver is always up here.
-  SL_ASSERT(slot.state == NodeState::up);
+  SL_ASSERT_EQ(slot.state, NodeState::up);
   slot.actor->on_message(from, bytes);
 }
 
 void World::connection_broken(std::uint32_t node, std::uint32_t peer) {
   NodeSlot& slot = nodes_[node];
-  SL_ASSERT(slot.state == NodeState::up);
+  SL_ASSERT_EQ(slot.state, NodeState::up);
   slot.actor->on_connection_broken(peer);
 }
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ pkg-config protobuf-compiler libprotobuf-dev libboost-dev
+packages=(cmake ninja-build g++ ccache pkg-config protobuf-compiler libprotobuf-dev libboost-dev
           libgtest-dev libgmock-dev libbenchmark-dev
           libimgui-dev libglfw3-dev libgl-dev libstb-dev xvfb xauth libgl1-mesa-dri)
 
@@ -26,6 +26,10 @@ install_missing() {
     exit 1
   fi
 }
+
+# ccache (CMakeLists.txt uses it when installed): paths below the checkout are hashed
+# relative to it, so a fresh clone in another folder reuses what an earlier build compiled.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 build() {
   cmake --preset "$1" >/dev/null

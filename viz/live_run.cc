@@ -97,15 +97,15 @@ void LiveRun::send(Command command) {
 }
 
 void LiveRun::play(double pace) {
-  SL_ASSERT(pace >= 0);
+  SL_ASSERT_GE(pace, 0);
   send({Command::Kind::play, pace, 0, {}});
 }
 void LiveRun::pause() { send({Command::Kind::pause, 0, 0, {}}); }
 void LiveRun::step() { send({Command::Kind::step, 0, 0, {}}); }
 void LiveRun::run_to(std::int64_t time_ns) { send({Command::Kind::run_to, 0, time_ns, {}}); }
 void LiveRun::inject(sim::Fault fault, std::int64_t at_least_ns) {
-  for (const std::uint32_t node : fault.nodes) SL_ASSERT(node < spec_.config.topology.nodes.size());
-  for (const std::uint32_t node : fault.peers) SL_ASSERT(node < spec_.config.topology.nodes.size());
+  for (const std::uint32_t node : fault.nodes) SL_ASSERT_LT(node, spec_.config.topology.nodes.size());
+  for (const std::uint32_t node : fault.peers) SL_ASSERT_LT(node, spec_.config.topology.nodes.size());
   send({Command::Kind::inject, 0, at_least_ns, std::move(fault)});
 }
 void LiveRun::heal_all() { send({Command::Kind::heal_all, 0, 0, {}}); }

@@ -368,7 +368,7 @@ void Workbench::draw_knobs() {
 class Lines {
  public:
   void add(const char* label, const Points& points, ImU32 color) {
-    SL_ASSERT(size_ < lines_.size());
+    SL_ASSERT_LT(size_, lines_.size());
     lines_[size_++] = ChartLine{label, &points, color};
   }
   std::span<const ChartLine> view() const { return {lines_.data(), size_}; }

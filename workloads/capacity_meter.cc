@@ -7,7 +7,7 @@ namespace streamlab::workloads {
 CapacityMeter::CapacityMeter(std::int64_t window_start_ns, std::int64_t window_end_ns,
                              std::uint32_t subscriptions)
     : start_ns_(window_start_ns), end_ns_(window_end_ns), subscriptions_(subscriptions) {
-  SL_ASSERT(window_start_ns < window_end_ns);
+  SL_ASSERT_LT(window_start_ns, window_end_ns);
   measure_.window_ns = window_end_ns - window_start_ns;
 }
 
@@ -34,7 +34,7 @@ void CapacityMeter::record(const QueueOp& op) {
         if (inside) ++measure_.sends;
         break;
       }
-      SL_ASSERT(op.seq < p.sent_ns.size());
+      SL_ASSERT_LT(op.seq, p.sent_ns.size());
       const std::int64_t sent = p.sent_ns[op.seq];
       if (op.type != OpType::ok) {
         if (inside) ++measure_.failed;

@@ -39,7 +39,7 @@ std::vector<Resource> resources(sim::World& world) {
 // The busy share of each resource between two readings of resources(), busiest first.
 std::vector<Utilisation> utilisation(const std::vector<Resource>& from,
                                      const std::vector<Resource>& to, std::int64_t window_ns) {
-  SL_ASSERT(from.size() == to.size());
+  SL_ASSERT_EQ(from.size(), to.size());
   std::vector<Utilisation> out;
   for (std::size_t i = 0; i < to.size(); ++i) {
     const double busy = static_cast<double>(to[i].busy_ns - from[i].busy_ns) /

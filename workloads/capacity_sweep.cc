@@ -144,8 +144,8 @@ class Search {
       if (!points) return Error{points.error()};
       take(std::move(points.value()));
       if (bad_ == 0) bad_ = high;
-      SL_ASSERT(good_ >= low);
-      SL_ASSERT(bad_ <= high);
+      SL_ASSERT_GE(good_, low);
+      SL_ASSERT_LE(bad_, high);
     }
     settle();
     if (good_ == 0) return true;
@@ -170,8 +170,8 @@ class Search {
 }  // namespace
 
 Result<SweepResult> sweep(const CapacityPlan& plan, const SweepSettings& settings) {
-  SL_ASSERT(settings.precision > 0);
-  SL_ASSERT(settings.start_rate > 0);
+  SL_ASSERT_GT(settings.precision, 0);
+  SL_ASSERT_GT(settings.start_rate, 0);
   return Search(plan, settings).run();
 }
 

@@ -27,7 +27,7 @@ std::string describe(const CounterCheckInput& in, const Key& key) {
 }  // namespace
 
 CheckResult check_counter(const CounterCheckInput& in) {
-  SL_ASSERT(in.history != nullptr);
+  SL_ASSERT_NE(in.history, nullptr);
   CheckResult result;
   std::map<Key, OpSummary> ops;
   OpTally tally;

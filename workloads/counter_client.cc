@@ -14,8 +14,8 @@ CounterClient::CounterClient(Runtime& runtime, CounterClientConfig config, Histo
       server_(runtime.node_id(config_.server)),
       next_request_id_(runtime.random() & 0xffffffff00000000ULL) {
   SL_ASSERT_MSG(server_ != kNoNode, "counter client: unknown server");
-  SL_ASSERT(config_.rate_per_s > 0);
-  SL_ASSERT(config_.max_in_flight > 0);
+  SL_ASSERT_GT(config_.rate_per_s, 0);
+  SL_ASSERT_GT(config_.max_in_flight, 0);
 }
 
 // In-flight adds of a crashed client stay as bare invokes in the history: their outcome
@@ -76,7 +76,7 @@ void CounterClient::on_message(NodeId from, std::span<const std::uint8_t> bytes)
 
 void CounterClient::timed_out(std::uint64_t request_id) {
   const auto it = in_flight_.find(request_id);
-  SL_ASSERT(it != in_flight_.end());
+  SL_ASSERT_NE(it, in_flight_.end());
   in_flight_.erase(it);
   history_.record(Op{0, rt_.self(), OpType::info, request_id, config_.amount, 0, "timeout"});
 }

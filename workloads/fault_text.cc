@@ -15,7 +15,7 @@ using Names = google::protobuf::RepeatedPtrField<std::string>;
 void add_names(const std::vector<std::uint32_t>& ids, const sim::Topology& topology,
                Names* names) {
   for (const std::uint32_t id : ids) {
-    SL_ASSERT(id < topology.nodes.size());
+    SL_ASSERT_LT(id, topology.nodes.size());
     names->Add(std::string(topology.nodes[id].name));
   }
 }
@@ -98,7 +98,7 @@ scenario::Fault fault_to_proto(const sim::Fault& f, const sim::Topology& topolog
     case FK::zone_kill:
     case FK::zone_isolate:
     case FK::zone_restore: {
-      SL_ASSERT(f.zone < topology.zones.size());
+      SL_ASSERT_LT(f.zone, topology.zones.size());
       auto* z = static_cast<scenario::ZoneFault*>(body);
       z->set_zone(topology.zones[f.zone].name);
       z->set_wipe(f.wipe);

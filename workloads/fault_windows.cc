@@ -91,8 +91,8 @@ std::vector<FaultWindow> fault_windows(const std::vector<sim::FaultLogEntry>& lo
   };
   for (std::size_t i = 0; i < log.size(); ++i) {
     const sim::FaultLogEntry& e = log[i];
-    SL_ASSERT(e.time_ns >= 0);
-    SL_ASSERT(e.time_ns <= end_ns);
+    SL_ASSERT_GE(e.time_ns, 0);
+    SL_ASSERT_LE(e.time_ns, end_ns);
     FaultWindow w{i, e.time_ns, e.time_ns, e.text, false};
     const Subject subject = subject_of(e.text);
     if (e.lifted) {

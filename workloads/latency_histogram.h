@@ -15,7 +15,7 @@ namespace streamlab::workloads {
 class LatencyHistogram {
  public:
   void record(std::int64_t value) {
-    SL_ASSERT(value >= 0);
+    SL_ASSERT_GE(value, 0);
     ++counts_[bucket_of(static_cast<std::uint64_t>(value))];
     ++total_;
     if (value > max_) max_ = value;

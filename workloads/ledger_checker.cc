@@ -58,7 +58,7 @@ Append append_of(const EntryCopies& found) {
 }  // namespace
 
 CheckResult check_ledgers(const LedgerCheckInput& in) {
-  SL_ASSERT(in.history != nullptr);
+  SL_ASSERT_NE(in.history, nullptr);
   CheckResult result;
   std::map<Append, AddSummary> adds;
   std::map<std::uint64_t, std::vector<Recovered>> recoveries;

@@ -48,9 +48,9 @@ LedgerWriter::LedgerWriter(Runtime& runtime, LedgerWriterConfig config, LedgerHi
       next_seq_(runtime.random() & 0xffffffff00000000ULL),
       owner_key_("/logs/" + config_.log + "/owner"),
       ledgers_key_("/logs/" + config_.log + "/ledgers") {
-  SL_ASSERT(config_.rate_per_s > 0);
-  SL_ASSERT(config_.max_in_flight > 0);
-  SL_ASSERT(config_.entry_bytes >= kLedgerPayloadHeader);
+  SL_ASSERT_GT(config_.rate_per_s, 0);
+  SL_ASSERT_GT(config_.max_in_flight, 0);
+  SL_ASSERT_GE(config_.entry_bytes, kLedgerPayloadHeader);
   payload_.assign(config_.entry_bytes, 'x');
 }
 

@@ -27,7 +27,7 @@ void report_ops(const OpTally& tally, const char* latency_name, std::int64_t dur
 }
 
 void OpTimeline::ok(std::int64_t time_ns, std::int64_t latency_ns) {
-  SL_ASSERT(time_ns >= 0);
+  SL_ASSERT_GE(time_ns, 0);
   const auto second = static_cast<std::size_t>(time_ns / 1'000'000'000);
   if (ok_per_second.size() <= second) ok_per_second.resize(second + 1, 0);
   ++ok_per_second[second];

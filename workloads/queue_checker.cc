@@ -33,9 +33,9 @@ bool is_ordered(pulsar::SubscriptionType type) {
 CheckResult check_queue(const QueueCheckInput& input) { return QueueJudge(input).run(); }
 
 QueueJudge::QueueJudge(const QueueCheckInput& input) : in_(input) {
-  SL_ASSERT(input.history != nullptr);
+  SL_ASSERT_NE(input.history, nullptr);
   SL_ASSERT(static_cast<bool>(input.process_name));
-  SL_ASSERT(input.unseen_grace_ns >= 0);
+  SL_ASSERT_GE(input.unseen_grace_ns, 0);
 }
 
 CheckResult QueueJudge::run() {
@@ -72,7 +72,7 @@ void QueueJudge::read_history() {
     }
   }
   for (const QueueOp& original : *in_.history) {
-    SL_ASSERT(original.time_ns >= 0);
+    SL_ASSERT_GE(original.time_ns, 0);
     last_ns_ = std::max(last_ns_, original.time_ns);
     // A transaction's end names no topic: it is no message's op.
     if (original.kind == QueueOpKind::commit || original.kind == QueueOpKind::abort) {

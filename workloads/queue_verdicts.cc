@@ -237,7 +237,7 @@ void QueueJudge::check_gaps() {
     if (skipped == 0) continue;
     std::uint32_t first = gap.from + 1;
     while (!missed(first)) ++first;
-    SL_ASSERT(first < gap.to);
+    SL_ASSERT_LT(first, gap.to);
     result_.add("poll-skip",
                 in_.process_name(gap.process) + " got " +
                     message_words(log.messages[gap.from].message) + " at " +

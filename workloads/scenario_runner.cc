@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/assert.h"
 #include "sim/swarm.h"
 #include "workloads/scenario_session.h"
 
@@ -12,6 +13,19 @@ namespace {
 constexpr std::uint64_t kSwarmStream = 7;
 
 }  // namespace
+
+const char* runaway_name(Runaway runaway) {
+  switch (runaway) {
+    case Runaway::none:
+      return "none";
+    case Runaway::events:
+      return "events";
+    case Runaway::memory:
+      return "memory";
+  }
+  SL_ASSERT_MSG(false, "unknown runaway kind");
+  return "";
+}
 
 std::vector<std::string> failed_expectations(const ScenarioConfig& config,
                                              const CheckResult& check) {

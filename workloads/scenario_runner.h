@@ -33,8 +33,15 @@ struct RunHistory {
   std::vector<QueueOp> queue;
 };
 
+// Why a run stopped before its end: it went over its budget (RunBudget). A runaway run is
+// not judged; it fails as a kind of its own, next to safety and liveness.
+enum class Runaway : std::uint8_t { none, events, memory };
+
+const char* runaway_name(Runaway runaway);
+
 struct RunResult {
   std::uint64_t seed = 0;
+  Runaway runaway = Runaway::none;
   std::uint64_t trace_hash = 0;
   std::int64_t sim_time_ns = 0;
   std::uint64_t events = 0;
@@ -46,8 +53,18 @@ struct RunResult {
   RunHistory history;
 };
 
+// A run's limits: a seed whose system never settles (a loop that piles up work) must stop
+// and be named, not take the machine's memory. Zero: no limit.
+struct RunBudget {
+  std::uint64_t max_events = 0;
+  // The process's resident memory, checked between slices of events; a run in a process
+  // of its own (explore, shrink) is measured alone.
+  std::uint64_t max_rss_bytes = 0;
+};
+
 struct RunOptions {
   std::uint64_t seed = 0;  // 0: the scenario's own seed.
+  RunBudget budget;
   std::function<void(const sim::EventRecord&)> observer;
   // Gets every model's events, faults and node notes (sim/trace.h); it only observes.
   sim::TraceSink* trace_sink = nullptr;

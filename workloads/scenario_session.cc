@@ -14,6 +14,8 @@
 #include "workloads/ledger_writer.h"
 #include "workloads/queue_checker.h"
 #include "workloads/queue_client.h"
+#include "workloads/resident_memory.h"
+#include "workloads/units.h"
 
 namespace streamlab::workloads {
 
@@ -133,7 +135,7 @@ ScenarioSession::~ScenarioSession() = default;
 
 void ScenarioSession::run_until(std::int64_t time_ns) {
   SL_ASSERT_MSG(!finished_, "session: run_until after finish");
-  SL_ASSERT(time_ns >= now());
+  SL_ASSERT_GE(time_ns, now());
   world_->run_until(std::min(time_ns, end_ns()));
 }
 
@@ -208,10 +210,52 @@ CheckResult ScenarioSession::check(std::int64_t duration_ns, bool at_end) const 
 
 CheckResult ScenarioSession::check_so_far() const { return check(now(), false); }
 
+Runaway ScenarioSession::run_to_end_on_budget() {
+  const RunBudget& budget = options_.budget;
+  // Memory is read between slices: often enough to stop a run that grows by hundreds of
+  // megabytes a second, rarely enough to cost nothing next to the events.
+  constexpr std::uint64_t kSliceEvents = 1 << 18;
+  sim::Kernel& kernel = world_->kernel();
+  for (;;) {
+    std::uint64_t cap = kernel.events_executed() + kSliceEvents;
+    if (budget.max_events != 0) cap = std::min(cap, budget.max_events);
+    if (kernel.run_until_capped(end_ns(), cap)) return Runaway::none;
+    if (budget.max_events != 0 && kernel.events_executed() >= budget.max_events) {
+      return Runaway::events;
+    }
+    if (budget.max_rss_bytes != 0 && resident_bytes() > budget.max_rss_bytes) {
+      return Runaway::memory;
+    }
+  }
+}
+
+RunResult ScenarioSession::runaway_result(Runaway runaway) {
+  RunResult result;
+  result.seed = seed_;
+  result.runaway = runaway;
+  result.trace_hash = world_->kernel().trace_hash();
+  result.sim_time_ns = now();
+  result.events = world_->kernel().events_executed();
+  result.fault_log = injector_->log();
+  const RunBudget& budget = options_.budget;
+  result.failed_expectations.push_back(
+      runaway == Runaway::events
+          ? "went over its budget of " + std::to_string(budget.max_events) + " events at " +
+                format_duration_ns(now()) + " of simulated time"
+          : "went over its budget of " + std::to_string(budget.max_rss_bytes >> 20) +
+                " MiB of memory at " + format_duration_ns(now()) + " of simulated time, after " +
+                std::to_string(result.events) + " events");
+  result.expectations_met = false;
+  result.wall_time_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count();
+  return result;
+}
+
 RunResult ScenarioSession::finish() {
   SL_ASSERT_MSG(!finished_, "session: finished twice");
-  world_->run_until(end_ns());
   finished_ = true;
+  const Runaway runaway = run_to_end_on_budget();
+  if (runaway != Runaway::none) return runaway_result(runaway);
   RunResult result;
   result.seed = seed_;
   result.check = check(config_.duration_ns, true);

@@ -53,13 +53,17 @@ class ScenarioSession {
   // [0, now]: provisional (an op in flight is not yet an anomaly; liveness is judged at
   // the end only).
   CheckResult check_so_far() const;
-  // Runs to the end and judges the run; once.
+  // Runs to the end and judges the run; once. A run that goes over its budget
+  // (RunOptions::budget) stops there and is not judged: RunResult::runaway says why.
   RunResult finish();
 
  private:
   struct System;
 
   CheckResult check(std::int64_t duration_ns, bool at_end) const;
+  // Runs to the end in slices, checking the budget between them; what stopped it early.
+  Runaway run_to_end_on_budget();
+  RunResult runaway_result(Runaway runaway);
 
   const ScenarioConfig& config_;
   RunOptions options_;

@@ -13,6 +13,7 @@
 #include "workloads/scenario_runner.h"
 #include "workloads/shrink_edits.h"
 #include "workloads/shrink_property.h"
+#include "workloads/run_contained.h"
 #include "workloads/shrink_trial.h"
 #include "workloads/units.h"
 
@@ -200,7 +201,7 @@ void Shrinker::knobs() {
     while (next) {
       halvings.push_back(*next);
       const std::vector<WorkloadKnob> knobs = workload_knobs(halvings.back());
-      SL_ASSERT(knobs.size() == count);
+      SL_ASSERT_EQ(knobs.size(), count);
       next = with_knob_halved(halvings.back(), knobs[k]);
     }
     const std::size_t kept = trial_.keeping_prefix(halvings);
@@ -238,6 +239,7 @@ Result<std::uint64_t> confirm(const std::string& text, const std::string& file_n
   if (!config) return Error{"the shrunk scenario does not load: " + config.error()};
   RunOptions run_options;
   run_options.seed = options.seed;
+  run_options.budget = options.budget;
   const RunResult r = run_scenario(config.value(), run_options);
   if (!property_holds(property, r.check)) {
     return Error{file_name + ": the shrunk scenario no longer " + property.description +
@@ -259,8 +261,8 @@ std::string describe(const ShrinkSize& size) {
 Result<ShrinkSummary> shrink_scenario(std::string_view text, const std::string& file_name,
                                       const ShrinkOptions& options,
                                       const ShrinkProgressFn& progress) {
-  SL_ASSERT(options.seed > 0);
-  SL_ASSERT(options.jobs > 0);
+  SL_ASSERT_GT(options.seed, 0);
+  SL_ASSERT_GT(options.jobs, 0);
   SL_ASSERT(!options.out_path.empty());
   const Clock::time_point started = Clock::now();
   const auto config = parse_scenario(text, file_name);
@@ -272,11 +274,23 @@ Result<ShrinkSummary> shrink_scenario(std::string_view text, const std::string& 
 
   RunOptions run_options;
   run_options.seed = options.seed;
-  const RunResult first = run_scenario(config.value(), run_options);
+  run_options.budget = options.budget;
+  const ContainedRun contained = run_contained(config.value(), run_options);
+  if (contained.crashed) {
+    return Error{file_name + ": seed " + std::to_string(options.seed) + ": the run crashed (" +
+                 contained.crash + "); shrink keeps anomalies, not crashes: " +
+                 "reproduce it with streamlab run"};
+  }
+  const RunResult& first = contained.result;
+  if (first.runaway != Runaway::none) {
+    return Error{file_name + ": seed " + std::to_string(options.seed) + ": " +
+                 first.failed_expectations.front() + "; shrink keeps anomalies, not runaways"};
+  }
   const auto property =
       derive_property(config.value(), options.seed, first.check, options.keep_anomaly);
   if (!property) return Error{property.error()};
-  ShrinkTrial trial(file_name, options.seed, property.value(), options.jobs, options.max_runs);
+  ShrinkTrial trial(file_name, options.seed, property.value(), options.jobs, options.max_runs,
+                    options.budget);
 
   ShrinkSummary summary;
   summary.property = property.value().description;

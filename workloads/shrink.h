@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "workloads/scenario_runner.h"
 
 namespace streamlab::workloads {
 
@@ -28,6 +29,7 @@ struct ShrinkOptions {
   std::string keep_anomaly;    // Non-empty: keep finding this anomaly, whatever is expected.
   unsigned jobs = 1;           // Runs in parallel.
   std::size_t max_runs = 2000;  // Candidate runs in all; shrinking stops there.
+  RunBudget budget;             // Of each run; a runaway candidate does not keep.
   std::string out_path;        // Where the result will live, for its reproduce command;
                                // required.
 };

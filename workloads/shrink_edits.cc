@@ -37,7 +37,7 @@ std::optional<std::string> halved_text(const Message& entry, const FieldDescript
   }
   SL_ASSERT(knob->name() == "stop");
   const FieldDescriptor* start_field = entry.GetDescriptor()->FindFieldByName("start");
-  SL_ASSERT(start_field != nullptr);
+  SL_ASSERT_NE(start_field, nullptr);
   const std::string start_text = entry.GetReflection()->GetString(entry, start_field);
   const auto start = start_text.empty() ? Result<std::int64_t>(0) : parse_duration_ns(start_text);
   const auto stop = parse_duration_ns(text);
@@ -110,7 +110,7 @@ scenario::Scenario with_faults(const scenario::Scenario& s, const std::vector<in
 }
 
 scenario::Scenario with_duration(const scenario::Scenario& s, std::int64_t duration_ns) {
-  SL_ASSERT(duration_ns > 0);
+  SL_ASSERT_GT(duration_ns, 0);
   scenario::Scenario out = s;
   out.set_duration(format_duration_ns(duration_ns));
   out.clear_fault();

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/assert.h"
+#include "workloads/run_contained.h"
 #include "workloads/scenario_loader.h"
 
 namespace streamlab::workloads {
@@ -20,14 +21,15 @@ std::string print_scenario(const scenario::Scenario& scenario) {
 }
 
 ShrinkTrial::ShrinkTrial(std::string file_name, std::uint64_t seed, ShrinkProperty property,
-                         unsigned jobs, std::size_t max_runs)
+                         unsigned jobs, std::size_t max_runs, RunBudget budget)
     : file_name_(std::move(file_name)),
       seed_(seed),
       property_(std::move(property)),
       jobs_(jobs),
-      max_runs_(max_runs) {
-  SL_ASSERT(seed > 0);
-  SL_ASSERT(jobs > 0);
+      max_runs_(max_runs),
+      budget_(budget) {
+  SL_ASSERT_GT(seed, 0);
+  SL_ASSERT_GT(jobs, 0);
   SL_ASSERT(!property_.conditions.empty());
 }
 
@@ -36,13 +38,16 @@ Result<RunResult> ShrinkTrial::run(const scenario::Scenario& candidate) const {
   if (!config) return Error{config.error()};
   RunOptions options;
   options.seed = seed_;
-  return run_scenario(config.value(), options);
+  options.budget = budget_;
+  ContainedRun run = run_contained(config.value(), options);
+  if (run.crashed) return Error{"the run crashed: " + run.crash};
+  return std::move(run.result);
 }
 
 std::vector<bool> ShrinkTrial::run_batch(const std::vector<scenario::Scenario>& candidates,
                                          std::size_t begin, std::size_t end) {
-  SL_ASSERT(begin <= end);
-  SL_ASSERT(end <= candidates.size());
+  SL_ASSERT_LE(begin, end);
+  SL_ASSERT_LE(end, candidates.size());
   const std::size_t left = max_runs_ - runs_;
   if (end - begin > left) {
     cap_reached_ = true;
@@ -55,7 +60,8 @@ std::vector<bool> ShrinkTrial::run_batch(const std::vector<scenario::Scenario>& 
       // Some edits break a rule of the loader (a client that starts after the new end, a
       // liveness stop past it); such a candidate does not keep the property.
       const Result<RunResult> result = run(candidates[i]);
-      verdicts[i - begin] = result.ok() && property_holds(property_, result.value().check);
+      verdicts[i - begin] = result.ok() && result.value().runaway == Runaway::none &&
+                            property_holds(property_, result.value().check);
     }
   };
   std::vector<std::thread> threads;

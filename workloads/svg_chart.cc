@@ -260,8 +260,8 @@ void draw_legend(const Chart& chart, std::string& out) {
 }  // namespace
 
 std::string svg_chart(const Chart& chart) {
-  SL_ASSERT(chart.x_max > chart.x_min);
-  SL_ASSERT(chart.max_gap >= 0);
+  SL_ASSERT_GT(chart.x_max, chart.x_min);
+  SL_ASSERT_GE(chart.max_gap, 0);
   const YAxis y = y_axis(chart);
   std::string out = "<svg viewBox=\"0 0 " + num(kWidth) + " " + num(y.bottom() + kBottom) +
                     "\" width=\"100%\" role=\"img\" aria-label=\"" + html_escape(chart.title) +
@@ -285,8 +285,8 @@ std::string svg_chart(const Chart& chart) {
 }
 
 std::vector<double> linear_ticks(double lo, double hi, int target) {
-  SL_ASSERT(lo < hi);
-  SL_ASSERT(target > 0);
+  SL_ASSERT_LT(lo, hi);
+  SL_ASSERT_GT(target, 0);
   const double raw = (hi - lo) / target;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   const double r = raw / magnitude;
@@ -301,8 +301,8 @@ std::vector<double> linear_ticks(double lo, double hi, int target) {
 }
 
 std::vector<double> log_ticks(double lo, double hi) {
-  SL_ASSERT(lo > 0);
-  SL_ASSERT(lo < hi);
+  SL_ASSERT_GT(lo, 0);
+  SL_ASSERT_LT(lo, hi);
   const long first = std::lround(std::log10(lo));
   const long last = std::lround(std::log10(hi));
   const bool fine = last - first <= 2;

@@ -17,25 +17,25 @@ double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 }  // namespace
 
 TimeBuckets::TimeBuckets(std::int64_t end_ns) : end_ns_(end_ns) {
-  SL_ASSERT(end_ns >= 0);
+  SL_ASSERT_GE(end_ns, 0);
   const std::int64_t seconds = (end_ns + kSecondNs - 1) / kSecondNs;
   if (seconds == 0) return;
   const auto max_points = static_cast<std::int64_t>(kMaxSeriesPoints);
   const std::int64_t width_s = (seconds + max_points - 1) / max_points;
   width_ns_ = width_s * kSecondNs;
   count_ = static_cast<std::size_t>((seconds + width_s - 1) / width_s);
-  SL_ASSERT(count_ <= kMaxSeriesPoints);
+  SL_ASSERT_LE(count_, kMaxSeriesPoints);
 }
 
 std::size_t TimeBuckets::index_of(std::int64_t time_ns) const {
-  SL_ASSERT(count_ > 0);
-  SL_ASSERT(time_ns >= 0);
+  SL_ASSERT_GT(count_, 0);
+  SL_ASSERT_GE(time_ns, 0);
   SL_ASSERT_MSG(time_ns <= end_ns_, "an instant after the run's end");
   return std::min(static_cast<std::size_t>(time_ns / width_ns_), count_ - 1);
 }
 
 std::int64_t TimeBuckets::end_of(std::size_t k) const {
-  SL_ASSERT(k < count_);
+  SL_ASSERT_LT(k, count_);
   return static_cast<std::int64_t>(k + 1) * width_ns_;
 }
 
@@ -68,7 +68,7 @@ Series running_count_series(const TimeBuckets& buckets, std::vector<std::int64_t
 }
 
 void LatencySeries::record(std::int64_t time_ns, std::int64_t latency_ns) {
-  SL_ASSERT(latency_ns >= 0);
+  SL_ASSERT_GE(latency_ns, 0);
   samples_.emplace_back(time_ns, latency_ns);
 }
 

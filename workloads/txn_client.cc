@@ -45,7 +45,7 @@ TxnProducerRun::TxnProducerRun(Runtime& rt, client::Client& client, QueueHistory
   SL_ASSERT_MSG(!config_.name.empty(), "txn producer: needs a name");
   SL_ASSERT_MSG(!config_.topics.empty(), "txn producer: needs a topic");
   SL_ASSERT(config_.messages_per_txn >= 1 && config_.rate_per_s > 0);
-  SL_ASSERT(config_.size >= 8);
+  SL_ASSERT_GE(config_.size, 8);
   payload_.assign(config_.size, 'x');
 }
 
@@ -105,7 +105,7 @@ void TxnProducerRun::begun(client::TxnError error, client::TxnRef txn) {
 
 void TxnProducerRun::sent(std::size_t topic, const client::SendResult& result) {
   record_send_result(history_, rt_.self(), config_.name, config_.topics[topic], txn_name_, result);
-  SL_ASSERT(outstanding_ > 0);
+  SL_ASSERT_GT(outstanding_, 0);
   if (--outstanding_ == 0) end();
 }
 
@@ -131,7 +131,7 @@ PipelineRun::PipelineRun(Runtime& rt, client::Client& client, QueueHistory& hist
                          PipelineConfig config)
     : rt_(rt), client_(client), history_(history), config_(std::move(config)), timers_(rt) {
   SL_ASSERT_MSG(!config_.output.name.empty(), "pipeline: the output producer needs a name");
-  SL_ASSERT(config_.messages_per_txn >= 1);
+  SL_ASSERT_GE(config_.messages_per_txn, 1);
 }
 
 void PipelineRun::start() {
@@ -276,7 +276,7 @@ void PipelineRun::process(Input input) {
 }
 
 void PipelineRun::op_done() {
-  SL_ASSERT(outstanding_ > 0);
+  SL_ASSERT_GT(outstanding_, 0);
   --outstanding_;
   if (committing_) maybe_commit();
 }

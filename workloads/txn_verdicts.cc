@@ -22,7 +22,7 @@ void QueueJudge::index_markers() {
     const std::vector<LogMarker>& markers = log_.partitions[p].markers;
     for (std::uint32_t i = 0; i < markers.size(); ++i) {
       const LogMarker& m = markers[i];
-      SL_ASSERT(m.txn < txn_state_.size());
+      SL_ASSERT_LT(m.txn, txn_state_.size());
       outcome_[p].try_emplace(m.txn, i);
       std::pair<std::uint32_t, std::uint32_t>& first =
           m.commit ? txn_state_[m.txn].commit_marker : txn_state_[m.txn].abort_marker;

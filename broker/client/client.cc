@@ -88,9 +88,9 @@ Client::Impl::Impl(Runtime& runtime, ClientConfig config)
       next_request_id_((rt_.random() >> 2) | 1),
       next_wire_id_((rt_.random() >> 2) | 1) {
   SL_ASSERT_MSG(!config_.brokers.empty(), "the client needs at least one service broker");
-  SL_ASSERT(config_.operation_timeout_ns > 0);
-  SL_ASSERT(config_.keepalive_ns > 0);
-  SL_ASSERT(config_.reconnect_backoff_ns > 0);
+  SL_ASSERT_GT(config_.operation_timeout_ns, 0);
+  SL_ASSERT_GT(config_.keepalive_ns, 0);
+  SL_ASSERT_GT(config_.reconnect_backoff_ns, 0);
   for (const std::string& name : config_.brokers) {
     const NodeId id = rt_.node_id(name);
     SL_ASSERT_MSG(id != kNoNode, "client: unknown service broker");

@@ -55,9 +55,9 @@ EntryKey key_of(const pulsar::MessageId& id) {
 Consumer& Client::Impl::subscribe(ConsumerConfig config) {
   SL_ASSERT_MSG(!config.topic.empty(), "a consumer needs a topic");
   SL_ASSERT_MSG(!config.subscription.empty(), "a consumer needs a subscription");
-  SL_ASSERT(config.receiver_queue_size >= 1);
-  SL_ASSERT(config.ack_timeout_ns >= 0);
-  SL_ASSERT(config.nack_redelivery_delay_ns >= 0);
+  SL_ASSERT_GE(config.receiver_queue_size, 1);
+  SL_ASSERT_GE(config.ack_timeout_ns, 0);
+  SL_ASSERT_GE(config.nack_redelivery_delay_ns, 0);
   const std::uint64_t id = next_owner_id_++;
   ConsumerState& c = consumers_[id];
   c.handle.reset(new Consumer(*this, id));
@@ -227,7 +227,7 @@ void Client::Impl::deliver_one(ConsumerState& c) {
   c.queue.pop_front();
   --c.waiting;
   ConsumerEntry& e = c.entries.at(q.key);
-  SL_ASSERT(e.queued > 0);
+  SL_ASSERT_GT(e.queued, 0);
   --e.queued;
   e.handed = true;
   if (e.handed_ns == 0) e.handed_ns = rt_.now();

@@ -100,7 +100,7 @@ Binding* Client::Impl::take_reply(NodeId from, std::uint64_t request_id) {
   requests_.erase(it);
   Binding* b = binding(ref);
   // abandon() erases its binding's request, so a request still out has a live binding.
-  SL_ASSERT(b != nullptr);
+  SL_ASSERT_NE(b, nullptr);
   SL_ASSERT(b->request == request_id);
   b->request = 0;
   return b;
@@ -145,7 +145,7 @@ void Client::Impl::on_request_timeout(std::uint64_t request_id) {
   const BindingRef ref = it->second.ref;
   requests_.erase(it);
   Binding* b = binding(ref);
-  SL_ASSERT(b != nullptr);
+  SL_ASSERT_NE(b, nullptr);
   SL_ASSERT(b->request == request_id);
   b->request = 0;
   // No answer within operation_timeout: ask the next service broker. A CreateProducer or
@@ -230,7 +230,7 @@ void Client::Impl::connect(Binding& b, NodeId broker) {
 }
 
 void Client::Impl::bound(Binding& b, const pulsar::PulsarMessage& reply) {
-  SL_ASSERT(b.state == BindState::connecting);
+  SL_ASSERT_EQ(b.state, BindState::connecting);
   b.state = BindState::connected;
   b.backoff_ns = config_.reconnect_backoff_ns;
   if (b.ref.producer) {
@@ -243,7 +243,7 @@ void Client::Impl::bound(Binding& b, const pulsar::PulsarMessage& reply) {
 void Client::Impl::abandon(Binding& b, bool send_close) {
   if (b.request != 0) {
     const auto it = requests_.find(b.request);
-    SL_ASSERT(it != requests_.end());
+    SL_ASSERT_NE(it, requests_.end());
     rt_.cancel(it->second.timeout);
     requests_.erase(it);
     b.request = 0;
@@ -283,8 +283,8 @@ void Client::Impl::abandon(Binding& b, bool send_close) {
 }
 
 void Client::Impl::retry(Binding& b, RetryVia via, bool rotate) {
-  SL_ASSERT(b.state == BindState::backoff);
-  SL_ASSERT(b.retry_timer == 0);
+  SL_ASSERT_EQ(b.state, BindState::backoff);
+  SL_ASSERT_EQ(b.retry_timer, 0);
   if (rotate) b.service_index = (b.service_index + 1) % brokers_.size();
   b.retry_via = via;
   const Nanos delay = b.backoff_ns;
@@ -320,13 +320,13 @@ void Client::Impl::bind_connection(NodeId broker) {
   if (c.bound++ > 0) return;
   // A new binding starts the clock: silence is counted from now.
   c.last_heard_ns = rt_.now();
-  SL_ASSERT(c.keepalive == 0);
+  SL_ASSERT_EQ(c.keepalive, 0);
   c.keepalive = rt_.after(config_.keepalive_ns, [this, broker] { keepalive_tick(broker); });
 }
 
 void Client::Impl::release_connection(NodeId broker) {
   Connection& c = connections_.at(broker);
-  SL_ASSERT(c.bound > 0);
+  SL_ASSERT_GT(c.bound, 0);
   if (--c.bound > 0) return;
   rt_.cancel(c.keepalive);
   c.keepalive = 0;

@@ -42,11 +42,11 @@ constexpr std::size_t kRecentWireIds = 4;
 
 Producer& Client::Impl::create_producer(ProducerConfig config) {
   SL_ASSERT_MSG(!config.topic.empty(), "a producer needs a topic");
-  SL_ASSERT(config.batching_max_publish_delay_ns >= 0);
-  SL_ASSERT(config.batching_max_messages >= 1);
-  SL_ASSERT(config.batching_max_bytes >= 1);
+  SL_ASSERT_GE(config.batching_max_publish_delay_ns, 0);
+  SL_ASSERT_GE(config.batching_max_messages, 1);
+  SL_ASSERT_GE(config.batching_max_bytes, 1);
   SL_ASSERT_MSG(config.batching_max_bytes <= kMaxBatchBytes, "batches beyond the frame bound");
-  SL_ASSERT(config.max_pending_messages >= 1);
+  SL_ASSERT_GE(config.max_pending_messages, 1);
   const std::uint64_t id = next_owner_id_++;
   ProducerState& p = producers_[id];
   p.handle.reset(new Producer(*this, id));
@@ -77,7 +77,7 @@ void Client::Impl::producer_partitions(ProducerState& p, std::uint32_t partition
 
 std::uint32_t Client::Impl::route(ProducerState& p, std::string_view key) {
   const auto n = static_cast<std::uint32_t>(p.parts.size());
-  SL_ASSERT(n > 0);
+  SL_ASSERT_GT(n, 0);
   if (n == 1) return 0;
   if (!key.empty()) return static_cast<std::uint32_t>(key_hash(key) % n);
   return p.round_robin % n;
@@ -175,7 +175,7 @@ void Client::Impl::add_message(ProducerState& p, std::uint32_t partition, std::s
   }
   // The linger: a batch waits at most this long after its first message.
   if (b.size() == 1) {
-    SL_ASSERT(part.batch_timer == 0);
+    SL_ASSERT_EQ(part.batch_timer, 0);
     part.batch_timer = rt_.after(config.batching_max_publish_delay_ns, [this, owner, partition] {
       producers_.at(owner).parts[partition].batch_timer = 0;
       flush(owner, partition);
@@ -201,7 +201,7 @@ void Client::Impl::flush(std::uint64_t producer, std::uint32_t partition) {
 }
 
 void Client::Impl::transmit(ProducerPartition& part, Batch& batch) {
-  SL_ASSERT(part.binding.state == BindState::connected);
+  SL_ASSERT_EQ(part.binding.state, BindState::connected);
   batch.entry.set_producer_name(part.name);
   pulsar::Send* s = send_out_.mutable_send();
   s->set_producer_id(part.binding.wire_id);
@@ -365,7 +365,7 @@ void Client::Impl::complete_batch(ProducerState& p, std::uint32_t partition, con
     defer_result(p.topic.ref.owner, std::move(r));
     if (batch.txn != kNoTxn) txn_op_done(batch.txn, error == SendError::ok);
   }
-  SL_ASSERT(p.pending >= batch.size());
+  SL_ASSERT_GE(p.pending, batch.size());
   p.pending -= batch.size();
 }
 
@@ -463,7 +463,7 @@ void Client::Impl::close_producer(std::uint64_t producer) {
     if (!part.open.tokens.empty()) complete_batch(p, i, part.open, SendError::closed, nullptr);
     part.open = Batch{};
   }
-  SL_ASSERT(p.pending == 0);
+  SL_ASSERT_EQ(p.pending, 0);
   close_binding(p.topic);
   for (ProducerPartition& part : p.parts) close_binding(part.binding);
 }

@@ -89,7 +89,7 @@ void Client::Impl::init_transactions(const std::string& owner,
 
 void Client::Impl::begin_transaction(std::int64_t timeout_ns,
                                      std::function<void(TxnError, TxnRef)> done) {
-  SL_ASSERT(timeout_ns > 0);
+  SL_ASSERT_GT(timeout_ns, 0);
   pulsar::PulsarMessage m;
   pulsar::TxnNew* n = m.mutable_txn_new();
   n->set_owner(txn_owner_);
@@ -153,7 +153,7 @@ void Client::Impl::registered(TxnRef txn, const std::string& topic, TxnError err
       r.token = s.token;
       r.error = SendError::txn;
       defer_result(s.producer, std::move(r));
-      SL_ASSERT(p.pending > 0);
+      SL_ASSERT_GT(p.pending, 0);
       --p.pending;
     }
     for (TxnAck& a : waiting.second) {
@@ -238,7 +238,7 @@ void Client::Impl::tc_call(pulsar::PulsarMessage message,
 // answered in time).
 void Client::Impl::tc_fail(std::uint64_t request_id, pulsar::ServerError error) {
   const auto it = tc_requests_.find(request_id);
-  SL_ASSERT(it != tc_requests_.end());
+  SL_ASSERT_NE(it, tc_requests_.end());
   rt_.cancel(it->second.timeout);
   std::function<void(const pulsar::TxnResponse&)> done = std::move(it->second.done);
   tc_requests_.erase(it);

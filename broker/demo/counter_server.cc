@@ -14,8 +14,8 @@ constexpr std::uint64_t kMaxLogBytes = 1ULL << 30;
 
 CounterServer::CounterServer(Runtime& runtime, CounterServerConfig config)
     : rt_(runtime), config_(config) {
-  SL_ASSERT(config.max_batch > 0);
-  SL_ASSERT(config.max_pending >= config.max_batch);
+  SL_ASSERT_GT(config.max_batch, 0);
+  SL_ASSERT_GE(config.max_pending, config.max_batch);
 }
 
 void CounterServer::on_start() {
@@ -26,7 +26,7 @@ void CounterServer::on_start() {
 }
 
 void CounterServer::recovered(IoStatus status, std::span<const std::uint8_t> bytes) {
-  SL_ASSERT(state_ == State::recovering);
+  SL_ASSERT_EQ(state_, State::recovering);
   if (status != IoStatus::ok) {
     // A latent read error: try again rather than serve from a log we could not read.
     rt_.after(10'000'000, [this] { on_start(); });

@@ -23,7 +23,7 @@ class Deduplication {
 
   Deduplication(bool enabled, std::uint32_t snapshot_interval)
       : enabled_(enabled), snapshot_interval_(snapshot_interval) {
-    SL_ASSERT(snapshot_interval_ > 0);
+    SL_ASSERT_GT(snapshot_interval_, 0);
   }
 
   bool enabled() const { return enabled_; }

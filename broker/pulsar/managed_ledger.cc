@@ -33,7 +33,7 @@ ManagedLedger::~ManagedLedger() {
 // ---- Opening -------------------------------------------------------------------------------
 
 void ManagedLedger::open(std::function<void(LedgerError)> done) {
-  SL_ASSERT(state_ == State::idle);
+  SL_ASSERT_EQ(state_, State::idle);
   state_ = State::opening;
   read_info(std::move(done));
 }
@@ -212,7 +212,7 @@ void ManagedLedger::on_add(const storage::AddResult& result) {
   if (entry == in_flight_entries_.end()) return;  // Failed already; the error was reported.
   std::string data = std::move(entry->second);
   in_flight_entries_.erase(entry);
-  SL_ASSERT(in_flight_ > 0);
+  SL_ASSERT_GT(in_flight_, 0);
   --in_flight_;
   if (result.error != LedgerError::ok) {
     // The write may or may not have reached bookies; the topic must close and reload
@@ -248,7 +248,7 @@ void ManagedLedger::fail(LedgerError error) {
 // Close the full ledger (after its pending adds) and start the next; appends queue
 // meanwhile.
 void ManagedLedger::roll() {
-  SL_ASSERT(state_ == State::ready);
+  SL_ASSERT_EQ(state_, State::ready);
   state_ = State::rolling;
   const std::uint64_t ordinal = current_ordinal_;
   const std::uint64_t id = ledgers_by_ordinal_[ordinal].id;

@@ -26,7 +26,7 @@ inline std::int64_t entry_of(Pos p) { return static_cast<std::int64_t>(p & 0xfff
 // The position just before the first entry of a ledger with this ordinal: cursors whose
 // mark-delete is here have consumed everything before that ledger.
 inline Pos before_ledger(std::uint64_t ordinal) {
-  SL_ASSERT(ordinal > 0);
+  SL_ASSERT_GT(ordinal, 0);
   return make_pos(ordinal - 1, kMaxEntriesPerLedger - 1);
 }
 

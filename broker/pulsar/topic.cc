@@ -138,7 +138,7 @@ void Topic::open_cursor(const std::string& name, Pos initial, SubscriptionType t
   opening_[name] = std::move(cursor);
   raw->open(initial, type, life_.guard([this, name, done](LedgerError e) {
     auto it = opening_.find(name);
-    SL_ASSERT(it != opening_.end());
+    SL_ASSERT_NE(it, opening_.end());
     std::unique_ptr<ManagedCursor> cursor = std::move(it->second);
     opening_.erase(it);
     if (e != LedgerError::ok) {

@@ -7,7 +7,7 @@
 namespace streamlab::pulsar {
 
 void TxnBuffer::wrote(TxnKey txn, Pos p) {
-  SL_ASSERT(p != 0);
+  SL_ASSERT_NE(p, 0);
   if (is_ended(txn)) {
     control_.insert(p);
     return;
@@ -30,7 +30,7 @@ void TxnBuffer::hold(TxnKey txn, const std::string& subscription,
 }
 
 void TxnBuffer::held_record(TxnKey txn, Pos p) {
-  SL_ASSERT(p != 0);
+  SL_ASSERT_NE(p, 0);
   control_.insert(p);
   if (!is_ended(txn)) first_.try_emplace(txn, p);
 }

@@ -241,7 +241,7 @@ void TxnCoordinator::end(NodeId from, const TxnEnd& request) {
 
 void TxnCoordinator::begin_end(TxnKey key, bool commit) {
   Txn& txn = txns_.at(key);
-  SL_ASSERT(txn.state == TxnLogRecord::OPEN);
+  SL_ASSERT_EQ(txn.state, TxnLogRecord::OPEN);
   timers_.cancel(txn.timer);
   txn.timer = 0;
   txn.state = commit ? TxnLogRecord::COMMITTING : TxnLogRecord::ABORTING;

@@ -68,11 +68,11 @@ void Bookie::Batch::clear() {
 }
 
 Bookie::Bookie(Runtime& runtime, BookieConfig config) : rt_(runtime), config_(config) {
-  SL_ASSERT(config.journal_max_group_wait_ns >= 0);
-  SL_ASSERT(config.journal_buffered_writes_threshold > 0);
-  SL_ASSERT(config.entry_log_flush_bytes > 0);
-  SL_ASSERT(config.entry_log_flush_interval_ns > 0);
-  SL_ASSERT(config.write_cache_max_bytes >= config.entry_log_flush_bytes);
+  SL_ASSERT_GE(config.journal_max_group_wait_ns, 0);
+  SL_ASSERT_GT(config.journal_buffered_writes_threshold, 0);
+  SL_ASSERT_GT(config.entry_log_flush_bytes, 0);
+  SL_ASSERT_GT(config.entry_log_flush_interval_ns, 0);
+  SL_ASSERT_GE(config.write_cache_max_bytes, config.entry_log_flush_bytes);
 }
 
 Bookie::~Bookie() = default;
@@ -103,7 +103,7 @@ void Bookie::retry_recovery() {
 }
 
 void Bookie::recovered(IoStatus status, std::span<const std::uint8_t> bytes) {
-  SL_ASSERT(state_ == State::recovering);
+  SL_ASSERT_EQ(state_, State::recovering);
   SL_ASSERT(!writing_);
   if (status != IoStatus::ok) {
     retry_recovery();
@@ -287,7 +287,7 @@ void Bookie::flush() {
   std::swap(open_, in_flight_);
   for (const std::uint64_t ledger : in_flight_.fences) {
     LedgerInfo& info = ledgers_[ledger];
-    SL_ASSERT(info.fence == Fence::open_batch);
+    SL_ASSERT_EQ(info.fence, Fence::open_batch);
     info.fence = Fence::in_flight;
   }
   writing_ = true;
@@ -329,7 +329,7 @@ void Bookie::durable(IoStatus status) {
   cache_entries();
   for (const std::uint64_t ledger : in_flight_.fences) {
     LedgerInfo& info = ledgers_[ledger];
-    SL_ASSERT(info.fence == Fence::in_flight);
+    SL_ASSERT_EQ(info.fence, Fence::in_flight);
     info.fence = Fence::durable;
   }
   for (const ReadRequest& read : in_flight_.fence_reads) serve_read(read);
@@ -363,7 +363,7 @@ void Bookie::fail_journal() {
 
 // Called once the in-flight batch is durable; written() has moved journal_end_ past it.
 void Bookie::cache_entries() {
-  SL_ASSERT(journal_end_ >= in_flight_.bytes.size());
+  SL_ASSERT_GE(journal_end_, in_flight_.bytes.size());
   const std::uint64_t base = journal_end_ - in_flight_.bytes.size();
   for (const JournalAdd& add : in_flight_.adds) {
     rt_.charge(Work::entry_write, add.at.length);
@@ -461,7 +461,7 @@ void Bookie::serve_read(const ReadRequest& read) {
 
 void Bookie::entry_read(std::uint32_t slot, IoStatus status,
                         std::span<const std::uint8_t> bytes) {
-  SL_ASSERT(slot < reads_.size());
+  SL_ASSERT_LT(slot, reads_.size());
   const ReadRequest read = reads_[slot];
   free_reads_.push_back(slot);
   const auto body = unframe_one(bytes);

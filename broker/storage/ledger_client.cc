@@ -36,7 +36,7 @@ LedgerClient::LedgerClient(Runtime& runtime, MetadataClient& metadata, LedgerCli
       on_add_(std::move(on_add)),
       placement_(config_.bookies, [&runtime] { return runtime.random(); }),
       next_request_id_(runtime.random() & 0xffffffff00000000ULL) {
-  SL_ASSERT(on_add_ != nullptr);
+  SL_ASSERT_NE(on_add_, nullptr);
   SL_ASSERT(config_.add_timeout_ns > 0 && config_.read_timeout_ns > 0);
   for (const BookieInfo& b : config_.bookies) {
     SL_ASSERT_MSG(rt_.node_id(b.name) != kNoNode, "ledger client: unknown bookie");
@@ -234,7 +234,7 @@ void LedgerClient::append(std::uint64_t ledger_id, std::string_view payload,
 void LedgerClient::send_add(WriteLedger& l, PendingAdd& add, std::uint32_t only_position,
                             bool recovery) {
   const Quorums q = l.options.quorums;
-  SL_ASSERT(q.ensemble <= 32);  // Acknowledgements are a bit per ensemble index.
+  SL_ASSERT_LE(q.ensemble, 32);  // Acknowledgements are a bit per ensemble index.
   // Clearing the field, not the message, keeps the allocated AddEntry for the next add.
   AddEntry* a = out_.mutable_add_entry();
   a->Clear();
@@ -290,7 +290,7 @@ void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
   const std::int64_t first = l->pending.front().entry;
   if (response.entry_id() < first || response.entry_id() >= l->next_entry) return;  // Done.
   PendingAdd& add = l->pending[static_cast<std::size_t>(response.entry_id() - first)];
-  SL_ASSERT(add.entry == response.entry_id());
+  SL_ASSERT_EQ(add.entry, response.entry_id());
   add.acked |= 1u << position;
   try_complete(*l);
 }
@@ -445,7 +445,7 @@ void LedgerClient::finish_ensemble_change(WriteLedger& l, std::int64_t version) 
 }
 
 void LedgerClient::fail_ledger(WriteLedger& l, LedgerError error) {
-  SL_ASSERT(error != LedgerError::ok);
+  SL_ASSERT_NE(error, LedgerError::ok);
   rt_.note("ledger " + std::to_string(l.id) + ": writer gives it up (" + to_string(error) + ")");
   l.state = WriteState::failed;
   l.failure = error;
@@ -574,7 +574,7 @@ void LedgerClient::start_close(WriteLedger& l) {
 
 void LedgerClient::close_done(std::uint64_t ledger_id, LedgerError error) {
   WriteLedger* l = find_writer(ledger_id);
-  SL_ASSERT(l != nullptr);
+  SL_ASSERT_NE(l, nullptr);
   DoneCallback done = std::move(l->on_closed);
   if (l->monitor_armed) rt_.cancel(l->monitor);
   writers_.erase(ledger_id);

@@ -19,7 +19,7 @@ std::string check_quorums(const Quorums& q) {
 }
 
 bool in_write_set(std::int64_t entry, std::uint32_t bookie, const Quorums& q) {
-  SL_ASSERT(bookie < q.ensemble);
+  SL_ASSERT_LT(bookie, q.ensemble);
   const std::uint32_t first = write_set_member(entry, 0, q);
   const std::uint32_t distance = (bookie + q.ensemble - first) % q.ensemble;
   return distance < q.write_quorum;
@@ -27,7 +27,7 @@ bool in_write_set(std::int64_t entry, std::uint32_t bookie, const Quorums& q) {
 
 RecoveryVerdict judge_recovery_read(std::uint32_t ok, std::uint32_t no_entry,
                                     std::uint32_t errors, const Quorums& q) {
-  SL_ASSERT(ok + no_entry + errors <= q.write_quorum);
+  SL_ASSERT_LE(ok + no_entry + errors, q.write_quorum);
   if (ok > 0) return RecoveryVerdict::recoverable;
   if (no_entry >= no_entry_quorum(q)) return RecoveryVerdict::absent;
   if (ok + no_entry + errors == q.write_quorum) return RecoveryVerdict::unknown;
@@ -35,8 +35,8 @@ RecoveryVerdict judge_recovery_read(std::uint32_t ok, std::uint32_t no_entry,
 }
 
 int fragment_of(const LedgerMetadata& metadata, std::int64_t entry) {
-  SL_ASSERT(metadata.fragments_size() > 0);
-  SL_ASSERT(entry >= 0);
+  SL_ASSERT_GT(metadata.fragments_size(), 0);
+  SL_ASSERT_GE(entry, 0);
   int found = 0;
   for (int i = 0; i < metadata.fragments_size(); ++i) {
     if (metadata.fragments(i).first_entry() <= entry) found = i;

@@ -44,8 +44,8 @@ MetadataClient::MetadataClient(Runtime& runtime, MetadataClientConfig config)
       // and mistake a late reply for one of its new requests.
       next_request_id_(rt_.random()) {
   SL_ASSERT_MSG(store_ != kNoNode, "the metadata store's node name is unknown");
-  SL_ASSERT(config_.session_timeout_ns >= 3);
-  SL_ASSERT(config_.request_timeout_ns > 0);
+  SL_ASSERT_GE(config_.session_timeout_ns, 3);
+  SL_ASSERT_GT(config_.request_timeout_ns, 0);
 }
 
 MetadataClient::~MetadataClient() {
@@ -73,7 +73,7 @@ std::uint64_t MetadataClient::session_id() const { return session_id_; }
 // [SECTION] Session
 
 void MetadataClient::open_session() {
-  SL_ASSERT(session_id_ == 0);
+  SL_ASSERT_EQ(session_id_, 0);
   reopen_timer_ = 0;
   StorageMessage request;
   request.mutable_meta_request()->mutable_open_session()->set_timeout_ns(
@@ -91,15 +91,15 @@ void MetadataClient::heartbeat() {
 }
 
 void MetadataClient::established(std::uint64_t session) {
-  SL_ASSERT(session_id_ == 0);
-  SL_ASSERT(session != 0);
+  SL_ASSERT_EQ(session_id_, 0);
+  SL_ASSERT_NE(session, 0);
   session_id_ = session;
   heartbeat_timer_ = rt_.after(config_.session_timeout_ns / 3, [this] { heartbeat(); });
   on_session_(SessionEvent::established);
 }
 
 void MetadataClient::lose_session() {
-  SL_ASSERT(session_id_ != 0);
+  SL_ASSERT_NE(session_id_, 0);
   session_id_ = 0;
   rt_.cancel(heartbeat_timer_);
   heartbeat_timer_ = 0;

@@ -48,9 +48,9 @@ StorageMessage watch_event(const std::string& key, bool deleted) {
 
 MetadataStore::MetadataStore(Runtime& runtime, MetadataStoreConfig config)
     : rt_(runtime), config_(config) {
-  SL_ASSERT(config.min_session_timeout_ns > 0);
-  SL_ASSERT(config.max_session_timeout_ns >= config.min_session_timeout_ns);
-  SL_ASSERT(config.expiry_check_ns > 0);
+  SL_ASSERT_GT(config.min_session_timeout_ns, 0);
+  SL_ASSERT_GE(config.max_session_timeout_ns, config.min_session_timeout_ns);
+  SL_ASSERT_GT(config.expiry_check_ns, 0);
 }
 
 MetadataStore::~MetadataStore() = default;
@@ -67,7 +67,7 @@ void MetadataStore::on_start() {
 // [SECTION] Recovery
 
 void MetadataStore::recover() {
-  SL_ASSERT(phase_ == Phase::recovering);
+  SL_ASSERT_EQ(phase_, Phase::recovering);
   rt_.disk_read(kMetadataLogFile, 0, kMaxLogBytes,
                 [this](IoStatus status, std::span<const std::uint8_t> bytes) {
                   recovered(status, bytes);
@@ -75,7 +75,7 @@ void MetadataStore::recover() {
 }
 
 void MetadataStore::recovered(IoStatus status, std::span<const std::uint8_t> bytes) {
-  SL_ASSERT(phase_ == Phase::recovering);
+  SL_ASSERT_EQ(phase_, Phase::recovering);
   if (status != IoStatus::ok) {
     // A latent read error: try again rather than serve from a log we could not read.
     rt_.after(kRecoveryRetryNs, [this] { recover(); });
@@ -119,7 +119,7 @@ void MetadataStore::truncated(IoStatus status, std::uint64_t log_end) {
 }
 
 void MetadataStore::serve(std::uint64_t log_end) {
-  SL_ASSERT(phase_ == Phase::recovering);
+  SL_ASSERT_EQ(phase_, Phase::recovering);
   SL_ASSERT(!writing_);
   SL_ASSERT(queued_records_.empty());
   log_end_ = log_end;
@@ -307,7 +307,7 @@ void MetadataStore::remove_key(const std::string& key) {
 }
 
 void MetadataStore::log_record(const MetaLogRecord& record) {
-  SL_ASSERT(phase_ == Phase::serving);
+  SL_ASSERT_EQ(phase_, Phase::serving);
   state_.apply(record);
   record_buffer_.resize(record.ByteSizeLong());
   const bool serialized =

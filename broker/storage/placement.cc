@@ -22,7 +22,7 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
 
 Placement::Placement(std::vector<BookieInfo> bookies, std::function<std::uint64_t()> draw)
     : bookies_(std::move(bookies)), draw_(std::move(draw)) {
-  SL_ASSERT(draw_ != nullptr);
+  SL_ASSERT_NE(draw_, nullptr);
 }
 
 const std::string& Placement::zone_of(const std::string& bookie) const {
@@ -35,7 +35,7 @@ const std::string& Placement::zone_of(const std::string& bookie) const {
 
 std::uint32_t Placement::min_zones_per_write_set(const std::vector<std::string>& ensemble,
                                                  const Quorums& q) const {
-  SL_ASSERT(ensemble.size() == q.ensemble);
+  SL_ASSERT_EQ(ensemble.size(), q.ensemble);
   std::uint32_t fewest = q.write_quorum;
   // A write set is determined by its first member; E of them cover every entry.
   for (std::uint32_t first = 0; first < q.ensemble; ++first) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "workloads/scenario_config.h"
 #include "workloads/scenario_runner.h"
 
@@ -22,7 +23,11 @@ enum ExitCode : int {
   kExitExpectationFailed = 1,
   kExitBadInput = 2,
   kExitNondeterministic = 3,
+  // 4 is streamlab-gui's "no display".
+  kExitRunaway = 5,
 };
+
+
 
 // Arguments after the command name: positionals and --flags (with or without values).
 struct Args {
@@ -41,6 +46,24 @@ std::optional<Args> parse_args(int argc, char** argv, const std::vector<std::str
                                std::string* error);
 // Strict unsigned parse of a flag value; false on junk.
 bool parse_u64(const std::string& text, std::uint64_t* out);
+
+// --max-events N and --max-memory SIZE: the budget of one run (workloads::RunBudget), for
+// run, explore and shrink. Generous by default; 0 lifts a limit.
+inline constexpr std::uint64_t kDefaultMaxEvents = 1'000'000'000;
+inline constexpr std::uint64_t kDefaultMaxMemoryBytes = 4ULL << 30;
+inline const std::vector<std::string> kBudgetFlags = {"--max-events", "--max-memory"};
+inline constexpr const char* kBudgetHelp =
+    R"(  --max-events N  stop a run after N simulated events as a runaway (default 1000000000;
+                  0: no limit)
+  --max-memory M  stop a run whose process holds more than M of memory (e.g. 4GiB, the
+                  default; 0: no limit) as a runaway
+)";
+Result<workloads::RunBudget> parse_budget(const Args& args);
+// The flags that give `budget` where it is not the default (" --max-events 5000"), for a
+// runaway's reproduce command.
+std::string budget_flags(const workloads::RunBudget& budget);
+// Flags that take a value plus the budget's.
+std::vector<std::string> with_budget_flags(std::vector<std::string> flags);
 
 int usage_error(const std::string& command, const std::string& message, const char* usage);
 

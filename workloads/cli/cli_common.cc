@@ -6,6 +6,7 @@
 
 #include "workloads/cli/cli.h"
 #include "workloads/cli/json_writer.h"
+#include "workloads/units.h"
 
 namespace streamlab::cli {
 
@@ -64,6 +65,44 @@ bool parse_u64(const std::string& text, std::uint64_t* out) {
   }
   *out = v;
   return true;
+}
+
+Result<workloads::RunBudget> parse_budget(const Args& args) {
+  workloads::RunBudget budget{kDefaultMaxEvents, kDefaultMaxMemoryBytes};
+  if (const auto it = args.flags.find("--max-events"); it != args.flags.end()) {
+    if (!parse_u64(it->second, &budget.max_events)) {
+      return Error{"--max-events needs a whole number of events (0: no limit)"};
+    }
+  }
+  if (const auto it = args.flags.find("--max-memory"); it != args.flags.end()) {
+    if (it->second == "0") {
+      budget.max_rss_bytes = 0;
+    } else {
+      const Result<std::int64_t> bytes = workloads::parse_bytes(it->second);
+      if (!bytes || bytes.value() <= 0) {
+        return Error{"--max-memory needs a size such as 4GiB or 512MB (0: no limit): " +
+                     (bytes ? std::string("must be positive") : bytes.error())};
+      }
+      budget.max_rss_bytes = static_cast<std::uint64_t>(bytes.value());
+    }
+  }
+  return budget;
+}
+
+std::string budget_flags(const workloads::RunBudget& budget) {
+  std::string flags;
+  if (budget.max_events != kDefaultMaxEvents) {
+    flags += " --max-events " + std::to_string(budget.max_events);
+  }
+  if (budget.max_rss_bytes != kDefaultMaxMemoryBytes) {
+    flags += " --max-memory " + std::to_string(budget.max_rss_bytes) + "B";
+  }
+  return flags;
+}
+
+std::vector<std::string> with_budget_flags(std::vector<std::string> flags) {
+  flags.insert(flags.end(), kBudgetFlags.begin(), kBudgetFlags.end());
+  return flags;
 }
 
 int usage_error(const std::string& command, const std::string& message, const char* usage) {
@@ -144,6 +183,11 @@ void print_summary(const ScenarioConfig& config, const workloads::RunResult& r,
   }
   if (r.fault_log.size() > kFaultLines) {
     std::printf("  ... %zu more in --json\n", r.fault_log.size() - kFaultLines);
+  }
+  if (r.runaway != workloads::Runaway::none) {
+    for (const std::string& f : r.failed_expectations) std::printf("RUNAWAY    %s\n", f.c_str());
+    std::printf("reproduce  %s\n", reproduce_command(path, r.seed).c_str());
+    return;
   }
   std::printf("ops        %.0f invoked: %.0f ok, %.0f fail, %.0f info, %.0f pending;"
               " %.1f ok/s\n",

@@ -9,6 +9,7 @@
 
 #include "workloads/cli/cli.h"
 #include "workloads/cli/json_writer.h"
+#include "workloads/run_contained.h"
 #include "workloads/scenario_loader.h"
 
 namespace streamlab::cli {
@@ -17,26 +18,64 @@ namespace {
 
 constexpr const char* kExploreUsage =
     R"(usage: streamlab explore FILE --seeds A..B [--jobs J] [--shard I/N] [--json OUT]
+                         [--max-events N] [--max-memory M]
 
 Runs the scenario FILE once per seed in A..B (inclusive), J at a time (default: the number
-of cores), showing progress, then lists every seed whose expectations failed with the
-commands that reproduce it, replay it with its event log, shrink it to a small
-scenario that fails the same way, and report it as HTML with a Perfetto timeline.
+of cores), showing progress, then lists every seed that failed with the commands that
+reproduce it, replay it with its event log, shrink it to a small scenario that fails the
+same way, and report it as HTML with a Perfetto timeline. Each seed runs in a process of
+its own, so a seed that crashes (an assertion, a fault) or runs away (past its budget of
+events or memory) is named and the batch goes on. A failure is one of:
+  expectation  the run ended and an expectation failed (an anomaly found or missing)
+  crash        the run died; its last words (an assertion's message) are shown
+  runaway      the run went over its budget and was stopped
 
   --seeds A..B    the seed range, e.g. 1..500
   --jobs J        parallel runs (each run is its own simulation; runs share nothing)
   --shard I/N     run only the seeds s with (s - A) mod N == I, 0 <= I < N, so a batch
                   scheduler (a Kubernetes Indexed Job, a Slurm array) can split a sweep
   --json OUT      also write the outcome as JSON
-
+%s
 exit codes: 0 every seed met its expectations, 1 some seed failed, 2 bad input
 )";
 
+std::string usage_text() {
+  char buffer[4096];
+  std::snprintf(buffer, sizeof buffer, kExploreUsage, kBudgetHelp);
+  return buffer;
+}
+
+enum class Failure : std::uint8_t { none, expectation, crash, runaway };
+
+const char* failure_name(Failure f) {
+  switch (f) {
+    case Failure::none:
+      return "none";
+    case Failure::expectation:
+      return "expectation";
+    case Failure::crash:
+      return "crash";
+    case Failure::runaway:
+      return "runaway";
+  }
+  return "?";
+}
+
 struct SeedOutcome {
   std::uint64_t seed = 0;
-  bool met = true;
-  std::vector<std::string> failed;
+  Failure failure = Failure::none;
+  std::vector<std::string> failed;  // In words: failed expectations, the crash, the runaway.
   std::uint64_t trace_hash = 0;
+};
+
+struct ExploreRequest {
+  std::string path;
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::uint64_t jobs = 1;
+  std::uint64_t shard = 0;
+  std::uint64_t shards = 1;
+  workloads::RunBudget budget;
 };
 
 bool parse_range(const std::string& text, std::uint64_t* first, std::uint64_t* last) {
@@ -53,44 +92,57 @@ bool parse_shard(const std::string& text, std::uint64_t* index, std::uint64_t* c
          *count >= 1 && *index < *count;
 }
 
-}  // namespace
+// The request's numbers from the flags; the words of the first one that is wrong.
+Result<ExploreRequest> parse_request(const Args& args) {
+  ExploreRequest request;
+  if (args.positional.size() != 1) return Error{"expected exactly one scenario FILE"};
+  request.path = args.positional[0];
+  if (!args.flags.count("--seeds") ||
+      !parse_range(args.flags.at("--seeds"), &request.first, &request.last)) {
+    return Error{"--seeds A..B is required, with 1 <= A <= B"};
+  }
+  request.jobs = std::max(1u, std::thread::hardware_concurrency());
+  if (args.flags.count("--jobs") &&
+      (!parse_u64(args.flags.at("--jobs"), &request.jobs) || request.jobs == 0 ||
+       request.jobs > 1024)) {
+    return Error{"--jobs needs an integer in 1..1024"};
+  }
+  if (args.flags.count("--shard") &&
+      !parse_shard(args.flags.at("--shard"), &request.shard, &request.shards)) {
+    return Error{"--shard needs I/N with 0 <= I < N"};
+  }
+  const Result<workloads::RunBudget> budget = parse_budget(args);
+  if (!budget) return Error{budget.error()};
+  request.budget = budget.value();
+  return request;
+}
 
-int cmd_explore(int argc, char** argv) {
-  std::string error;
-  const auto args =
-      parse_args(argc, argv, {"--seeds", "--jobs", "--shard", "--json"}, {}, &error);
-  if (!args) return usage_error("explore", error, kExploreUsage);
-  if (args->help) {
-    std::fputs(kExploreUsage, stdout);
-    return kExitOk;
+SeedOutcome run_seed(const ScenarioConfig& config, const ExploreRequest& request,
+                     std::uint64_t seed) {
+  workloads::RunOptions options;
+  options.seed = seed;
+  options.budget = request.budget;
+  const workloads::ContainedRun run = workloads::run_contained(config, options);
+  SeedOutcome outcome{seed, Failure::none, {}, 0};
+  if (run.crashed) {
+    outcome.failure = Failure::crash;
+    outcome.failed.push_back("crash: " + run.crash);
+    return outcome;
   }
-  if (args->positional.size() != 1) {
-    return usage_error("explore", "expected exactly one scenario FILE", kExploreUsage);
+  outcome.trace_hash = run.result.trace_hash;
+  outcome.failed = run.result.failed_expectations;
+  if (run.result.runaway != workloads::Runaway::none) {
+    outcome.failure = Failure::runaway;
+  } else if (!run.result.expectations_met) {
+    outcome.failure = Failure::expectation;
   }
-  std::uint64_t first = 0, last = 0;
-  if (!args->flags.count("--seeds") || !parse_range(args->flags.at("--seeds"), &first, &last)) {
-    return usage_error("explore", "--seeds A..B is required, with 1 <= A <= B", kExploreUsage);
-  }
-  std::uint64_t jobs = std::max(1u, std::thread::hardware_concurrency());
-  if (args->flags.count("--jobs") && (!parse_u64(args->flags.at("--jobs"), &jobs) || jobs == 0 ||
-                                      jobs > 1024)) {
-    return usage_error("explore", "--jobs needs an integer in 1..1024", kExploreUsage);
-  }
-  std::uint64_t shard = 0, shards = 1;
-  if (args->flags.count("--shard") && !parse_shard(args->flags.at("--shard"), &shard, &shards)) {
-    return usage_error("explore", "--shard needs I/N with 0 <= I < N", kExploreUsage);
-  }
-  const std::string& path = args->positional[0];
-  const auto config = workloads::load_scenario(path);
-  if (!config) {
-    std::fprintf(stderr, "%s\n", config.error().c_str());
-    return kExitBadInput;
-  }
+  return outcome;
+}
 
-  std::vector<std::uint64_t> seeds;
-  for (std::uint64_t s = first; s <= last; ++s) {
-    if ((s - first) % shards == shard) seeds.push_back(s);
-  }
+// Runs every seed, `request.jobs` at a time, reporting progress on stderr; the outcomes
+// in seed order.
+std::vector<SeedOutcome> run_seeds(const ScenarioConfig& config, const ExploreRequest& request,
+                                   const std::vector<std::uint64_t>& seeds) {
   std::vector<SeedOutcome> outcomes(seeds.size());
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
@@ -101,17 +153,23 @@ int cmd_explore(int argc, char** argv) {
   const std::size_t progress_step = std::max<std::size_t>(1, seeds.size() / 20);
   auto worker = [&] {
     for (std::size_t i = next++; i < seeds.size(); i = next++) {
-      workloads::RunOptions options;
-      options.seed = seeds[i];
-      const workloads::RunResult r = workloads::run_scenario(config.value(), options);
-      outcomes[i] = SeedOutcome{seeds[i], r.expectations_met, r.failed_expectations, r.trace_hash};
-      if (!r.expectations_met) ++failed;
+      outcomes[i] = run_seed(config, request, seeds[i]);
+      if (outcomes[i].failure != Failure::none) ++failed;
       const std::size_t finished = ++done;
-      // A terminal gets one line redrawn in place; a log file gets a line per 5%.
-      if (!interactive && finished % progress_step != 0 && finished != seeds.size()) continue;
+      // A terminal gets one line redrawn in place; a log file gets a line per 5%, and a
+      // line for every seed that did not end well, as it happens.
+      const bool news = outcomes[i].failure == Failure::crash ||
+                        outcomes[i].failure == Failure::runaway;
+      if (!interactive && !news && finished % progress_step != 0 && finished != seeds.size()) {
+        continue;
+      }
       const std::lock_guard lock(progress_mutex);
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (news) {
+        std::fprintf(stderr, "%sexplore: seed %" PRIu64 ": %s\n", interactive ? "\r" : "",
+                     seeds[i], outcomes[i].failed.front().c_str());
+      }
       std::fprintf(stderr, "%sexplore: %zu/%zu seeds, %zu failed, %.1f s%s",
                    interactive ? "\r" : "", finished, seeds.size(), failed.load(), elapsed,
                    interactive ? "" : "\n");
@@ -119,52 +177,108 @@ int cmd_explore(int argc, char** argv) {
     }
   };
   std::vector<std::thread> threads;
-  const auto thread_count = std::min<std::uint64_t>(jobs, std::max<std::size_t>(1, seeds.size()));
+  const auto thread_count =
+      std::min<std::uint64_t>(request.jobs, std::max<std::size_t>(1, seeds.size()));
   for (std::uint64_t t = 0; t < thread_count; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (interactive) std::fprintf(stderr, "\n");
+  return outcomes;
+}
 
+// A runaway reproduces under the same budget.
+std::string reproduce(const ExploreRequest& request, const SeedOutcome& o) {
+  std::string command = reproduce_command(request.path, o.seed);
+  if (o.failure == Failure::runaway) command += budget_flags(request.budget);
+  return command;
+}
+
+void print_outcomes(const ExploreRequest& request, const std::vector<SeedOutcome>& outcomes) {
+  std::size_t counts[4] = {0, 0, 0, 0};
+  for (const SeedOutcome& o : outcomes) ++counts[static_cast<int>(o.failure)];
+  const std::size_t failed = outcomes.size() - counts[0];
   std::printf("explored %zu seeds of %" PRIu64 "..%" PRIu64 " (shard %" PRIu64 "/%" PRIu64
-              "): %zu failed\n",
-              seeds.size(), first, last, shard, shards, failed.load());
+              "): %zu failed",
+              outcomes.size(), request.first, request.last, request.shard, request.shards,
+              failed);
+  if (failed > 0) {
+    std::printf(" (%zu expectation, %zu crash, %zu runaway)", counts[1], counts[2], counts[3]);
+  }
+  std::printf("\n");
   for (const SeedOutcome& o : outcomes) {
-    if (o.met) continue;
-    const FollowUpCommands next = follow_up_commands(path, o.seed);
-    std::printf("seed %" PRIu64 ": %s\n  reproduce: %s\n  replay:    %s\n  shrink:    %s\n"
+    if (o.failure == Failure::none) continue;
+    const FollowUpCommands next = follow_up_commands(request.path, o.seed);
+    std::printf("seed %" PRIu64 ": %s: %s\n  reproduce: %s\n  replay:    %s\n  shrink:    %s\n"
                 "  report:    %s\n",
-                o.seed, o.failed.empty() ? "" : o.failed.front().c_str(),
-                reproduce_command(path, o.seed).c_str(), next.replay.c_str(),
+                o.seed, failure_name(o.failure), o.failed.empty() ? "" : o.failed.front().c_str(),
+                reproduce(request, o).c_str(), next.replay.c_str(),
                 next.shrink.c_str(), next.report.c_str());
   }
-  if (args->flags.count("--json")) {
-    JsonWriter j;
+}
+
+std::string outcomes_json(const ScenarioConfig& config, const ExploreRequest& request,
+                          const std::vector<SeedOutcome>& outcomes) {
+  JsonWriter j;
+  j.begin_object();
+  j.key("scenario").value(config.name);
+  j.key("seeds_run").value(static_cast<std::uint64_t>(outcomes.size()));
+  j.key("failed").begin_array();
+  for (const SeedOutcome& o : outcomes) {
+    if (o.failure == Failure::none) continue;
     j.begin_object();
-    j.key("scenario").value(config.value().name);
-    j.key("seeds_run").value(static_cast<std::uint64_t>(seeds.size()));
-    j.key("failed").begin_array();
-    for (const SeedOutcome& o : outcomes) {
-      if (o.met) continue;
-      j.begin_object();
-      j.key("seed").value(o.seed);
-      j.key("trace_hash").value(hex64(o.trace_hash));
-      j.key("failed_expectations").begin_array();
-      for (const auto& f : o.failed) j.value(f);
-      j.end_array();
-      j.key("reproduce").value(reproduce_command(path, o.seed));
-      const FollowUpCommands next = follow_up_commands(path, o.seed);
-      j.key("replay").value(next.replay);
-      j.key("shrink").value(next.shrink);
-      j.key("report").value(next.report);
-      j.end_object();
-    }
+    j.key("seed").value(o.seed);
+    j.key("kind").value(failure_name(o.failure));
+    j.key("trace_hash").value(hex64(o.trace_hash));
+    j.key("failed_expectations").begin_array();
+    for (const auto& f : o.failed) j.value(f);
     j.end_array();
+    j.key("reproduce").value(reproduce(request, o));
+    const FollowUpCommands next = follow_up_commands(request.path, o.seed);
+    j.key("replay").value(next.replay);
+    j.key("shrink").value(next.shrink);
+    j.key("report").value(next.report);
     j.end_object();
-    if (!write_file(args->flags.at("--json"), j.str() + "\n", &error)) {
-      std::fprintf(stderr, "streamlab explore: %s\n", error.c_str());
-      return kExitBadInput;
-    }
   }
-  return failed.load() == 0 ? kExitOk : kExitExpectationFailed;
+  j.end_array();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace
+
+int cmd_explore(int argc, char** argv) {
+  std::string error;
+  const std::string usage = usage_text();
+  const auto args = parse_args(argc, argv,
+                               with_budget_flags({"--seeds", "--jobs", "--shard", "--json"}), {},
+                               &error);
+  if (!args) return usage_error("explore", error, usage.c_str());
+  if (args->help) {
+    std::fputs(usage.c_str(), stdout);
+    return kExitOk;
+  }
+  const Result<ExploreRequest> request = parse_request(*args);
+  if (!request) return usage_error("explore", request.error(), usage.c_str());
+  const auto config = workloads::load_scenario(request.value().path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().c_str());
+    return kExitBadInput;
+  }
+  const ExploreRequest& r = request.value();
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t s = r.first; s <= r.last; ++s) {
+    if ((s - r.first) % r.shards == r.shard) seeds.push_back(s);
+  }
+  const std::vector<SeedOutcome> outcomes = run_seeds(config.value(), r, seeds);
+  print_outcomes(r, outcomes);
+  if (args->flags.count("--json") &&
+      !write_file(args->flags.at("--json"), outcomes_json(config.value(), r, outcomes),
+                  &error)) {
+    std::fprintf(stderr, "streamlab explore: %s\n", error.c_str());
+    return kExitBadInput;
+  }
+  const bool all_met = std::all_of(outcomes.begin(), outcomes.end(),
+                                   [](const SeedOutcome& o) { return o.failure == Failure::none; });
+  return all_met ? kExitOk : kExitExpectationFailed;
 }
 
 }  // namespace streamlab::cli

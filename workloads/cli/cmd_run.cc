@@ -12,9 +12,9 @@ namespace streamlab::cli {
 
 namespace {
 
-constexpr const char* kRunUsage = R"(usage: streamlab run FILE [--seed N] [--json OUT] [--report OUT.html]
+constexpr const char* kRunUsageFormat = R"(usage: streamlab run FILE [--seed N] [--json OUT] [--report OUT.html]
                      [--history OUT.edn|OUT.jsonl] [--save-logs DIR] [--trace OUT.json]
-                     [--check-determinism]
+                     [--check-determinism] [--max-events N] [--max-memory M]
 
 Runs the scenario FILE once and prints a summary: trace hash, simulated and wall time,
 operations, latency, anomalies found, and whether every expectation was met.
@@ -36,9 +36,16 @@ operations, latency, anomalies found, and whether every expectation was met.
                          backlog as counters
   --check-determinism    run twice and compare every event; on a difference name the
                          first divergent event and exit 3
-
-exit codes: 0 expectations met, 1 an expectation failed, 2 bad input, 3 not deterministic
+%s
+exit codes: 0 expectations met, 1 an expectation failed, 2 bad input, 3 not deterministic,
+            5 runaway (the run went over its budget and was stopped, not judged)
 )";
+
+std::string usage_text() {
+  char buffer[4096];
+  std::snprintf(buffer, sizeof buffer, kRunUsageFormat, kBudgetHelp);
+  return buffer;
+}
 
 std::string node_label(const ScenarioConfig& config, std::uint32_t node) {
   if (node == sim::kKernelNode) return "(kernel)";
@@ -87,21 +94,26 @@ bool check_determinism(const ScenarioConfig& config, std::uint64_t seed,
 
 int cmd_run(int argc, char** argv) {
   std::string error;
-  const auto args =
-      parse_args(argc, argv, {"--seed", "--json", "--report", "--history", "--save-logs", "--trace"},
-                 {"--check-determinism"}, &error);
-  if (!args) return usage_error("run", error, kRunUsage);
+  const std::string usage_string = usage_text();
+  const char* usage = usage_string.c_str();
+  const auto args = parse_args(
+      argc, argv,
+      with_budget_flags({"--seed", "--json", "--report", "--history", "--save-logs", "--trace"}),
+      {"--check-determinism"}, &error);
+  if (!args) return usage_error("run", error, usage);
   if (args->help) {
-    std::fputs(kRunUsage, stdout);
+    std::fputs(usage, stdout);
     return kExitOk;
   }
+  const Result<workloads::RunBudget> budget = parse_budget(*args);
+  if (!budget) return usage_error("run", budget.error(), usage);
   if (args->positional.size() != 1) {
-    return usage_error("run", "expected exactly one scenario FILE", kRunUsage);
+    return usage_error("run", "expected exactly one scenario FILE", usage);
   }
   std::uint64_t seed = 0;
   if (args->flags.count("--seed") &&
       (!parse_u64(args->flags.at("--seed"), &seed) || seed == 0)) {
-    return usage_error("run", "--seed needs a positive integer", kRunUsage);
+    return usage_error("run", "--seed needs a positive integer", usage);
   }
   const std::string& path = args->positional[0];
   const auto config = workloads::load_scenario(path);
@@ -113,6 +125,7 @@ int cmd_run(int argc, char** argv) {
   workloads::DeterminismCheck check;
   workloads::RunOptions options;
   options.seed = seed;
+  options.budget = budget.value();
   if (determinism) {
     options.observer = [&check](const sim::EventRecord& e) { check.record(e); };
   }
@@ -122,10 +135,12 @@ int cmd_run(int argc, char** argv) {
   };
   RunOutputs outputs(config.value(), flag("--history"), flag("--save-logs"), flag("--trace"));
   if (const Result<std::monostate> ready = outputs.prepare(options); !ready) {
-    return usage_error("run", ready.error(), kRunUsage);
+    return usage_error("run", ready.error(), usage);
   }
   const workloads::RunResult result = workloads::run_scenario(config.value(), options);
   print_summary(config.value(), result, path);
+  // A runaway was stopped, not judged: there is no verdict or complete history to write.
+  if (result.runaway != workloads::Runaway::none) return kExitRunaway;
   if (const Result<std::monostate> written = outputs.finish(result); !written) {
     std::fprintf(stderr, "streamlab run: %s\n", written.error().c_str());
     return kExitBadInput;

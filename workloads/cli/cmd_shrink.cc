@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::uint64_t kDefaultMaxRuns = 2000;
 
-constexpr const char* kShrinkUsage =
+constexpr const char* kShrinkUsageFormat =
     R"(usage: streamlab shrink FILE --seed N [--out MIN] [--jobs J] [--keep ANOMALY] [--max-runs R]
 
 Cuts the run of scenario FILE with seed N down to a small scenario that still fails the
@@ -52,10 +52,18 @@ Each candidate is checked with a full run, in these steps:
                     for every J
   --keep ANOMALY    keep finding ANOMALY (e.g. lost-write), whatever is expected
   --max-runs R      stop after R candidate runs (default 2000) and write the smallest so far
+%s
+Each run goes in a process of its own: a candidate that crashes or runs away does not keep.
 
 exit codes: 0 shrunk (or already minimal) and written, 2 bad input or usage, or
             nothing to keep
 )";
+
+std::string usage_text() {
+  char buffer[8192];
+  std::snprintf(buffer, sizeof buffer, kShrinkUsageFormat, kBudgetHelp);
+  return buffer;
+}
 
 std::string default_out(const std::string& path, std::uint64_t seed) {
   std::string stem = std::filesystem::path(path).filename().string();
@@ -124,34 +132,40 @@ void print_outcome(const std::string& path, const std::string& out,
 
 int cmd_shrink(int argc, char** argv) {
   std::string error;
-  const auto args = parse_args(argc, argv, {"--seed", "--out", "--jobs", "--keep", "--max-runs"},
-                               {}, &error);
-  if (!args) return usage_error("shrink", error, kShrinkUsage);
+  const std::string usage_string = usage_text();
+  const char* usage = usage_string.c_str();
+  const auto args = parse_args(
+      argc, argv, with_budget_flags({"--seed", "--out", "--jobs", "--keep", "--max-runs"}), {},
+      &error);
+  if (!args) return usage_error("shrink", error, usage);
   if (args->help) {
-    std::fputs(kShrinkUsage, stdout);
+    std::fputs(usage, stdout);
     return kExitOk;
   }
   if (args->positional.size() != 1) {
-    return usage_error("shrink", "expected exactly one scenario FILE", kShrinkUsage);
+    return usage_error("shrink", "expected exactly one scenario FILE", usage);
   }
   workloads::ShrinkOptions options;
   if (!args->flags.count("--seed") || !parse_u64(args->flags.at("--seed"), &options.seed) ||
       options.seed == 0) {
     return usage_error("shrink", "--seed N is required, N >= 1 (the seed that fails)",
-                       kShrinkUsage);
+                       usage);
   }
   std::uint64_t jobs = std::max(1u, std::thread::hardware_concurrency());
   if (args->flags.count("--jobs") &&
       (!parse_u64(args->flags.at("--jobs"), &jobs) || jobs == 0 || jobs > 1024)) {
-    return usage_error("shrink", "--jobs needs an integer in 1..1024", kShrinkUsage);
+    return usage_error("shrink", "--jobs needs an integer in 1..1024", usage);
   }
   options.jobs = static_cast<unsigned>(jobs);
   std::uint64_t max_runs = kDefaultMaxRuns;
   if (args->flags.count("--max-runs") &&
       (!parse_u64(args->flags.at("--max-runs"), &max_runs) || max_runs == 0)) {
-    return usage_error("shrink", "--max-runs needs an integer >= 1", kShrinkUsage);
+    return usage_error("shrink", "--max-runs needs an integer >= 1", usage);
   }
   options.max_runs = static_cast<std::size_t>(max_runs);
+  const Result<workloads::RunBudget> budget = parse_budget(*args);
+  if (!budget) return usage_error("shrink", budget.error(), usage);
+  options.budget = budget.value();
   if (args->flags.count("--keep")) options.keep_anomaly = args->flags.at("--keep");
   const std::string& path = args->positional[0];
   options.out_path =

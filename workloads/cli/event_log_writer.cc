@@ -39,7 +39,7 @@ bool EventFilter::keeps(std::int64_t time_ns, std::uint32_t node) const {
 EventLogWriter::EventLogWriter(const workloads::ScenarioConfig& config, EventFilter filter,
                                std::FILE* out)
     : config_(config), filter_(std::move(filter)), out_(out) {
-  SL_ASSERT(out_ != nullptr);
+  SL_ASSERT_NE(out_, nullptr);
 }
 
 std::string EventLogWriter::node_name(std::uint32_t node) const {

@@ -40,7 +40,7 @@ std::string args_of(std::initializer_list<std::pair<const char*, std::string>> f
 PerfettoWriter::PerfettoWriter(const workloads::ScenarioConfig& config, EventFilter filter,
                                std::FILE* out)
     : config_(config), filter_(std::move(filter)), out_(out) {
-  SL_ASSERT(out_ != nullptr);
+  SL_ASSERT_NE(out_, nullptr);
   if (std::fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n", out_) < 0) failed_ = true;
   const auto name_track = [this](std::int64_t pid, const std::string& name, std::int64_t order) {
     JsonWriter j;

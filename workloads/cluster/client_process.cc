@@ -209,8 +209,8 @@ Result<ClientSlot> claim_client_slot(const std::string& cluster_file, std::strin
 
 Result<ClientOutcome> run_client_process(ClientSlot slot, workloads::QueueClientConfig config,
                                          HistoryFile history, const ClientRunOptions& options) {
-  SL_ASSERT(options.timeout_ns > 0);
-  SL_ASSERT(options.done != nullptr);
+  SL_ASSERT_GT(options.timeout_ns, 0);
+  SL_ASSERT_NE(options.done, nullptr);
   Result<AsioRuntimeConfig> runtime = runtime_config(slot.cluster, slot.name);
   if (!runtime) return Error{runtime.error()};
   // A broker that goes away mid-write must break a connection, not end the process.

@@ -39,7 +39,7 @@ Result<std::monostate> run_node(NodePlan plan) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
-  SL_ASSERT(pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) == 0);
+  SL_ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr), 0);
   // A peer that goes away mid-write must break a connection, not end the process.
   ::signal(SIGPIPE, SIG_IGN);
 
