@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_runner.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_runner.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -3,7 +3,7 @@
 #include <google/protobuf/text_format.h>
 
 #include "broker/storage/ledger_rules.h"
-#include "workloads/units.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::viz {
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "base/result.h"
-#include "workloads/scenario.pb.h"
-#include "workloads/scenario_config.h"
+#include "workloads/scenario/scenario.pb.h"
+#include "workloads/scenario/scenario_config.h"
 
 namespace streamlab::viz {
 

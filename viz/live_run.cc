@@ -9,8 +9,8 @@
 #include <fstream>
 
 #include "base/assert.h"
-#include "workloads/fault_text.h"
-#include "workloads/scenario_session.h"
+#include "workloads/scenario/fault_text.h"
+#include "workloads/run/scenario_session.h"
 
 namespace streamlab::viz {
 

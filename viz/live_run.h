@@ -18,7 +18,7 @@
 #include "sim/faults.h"
 #include "viz/run_collector.h"
 #include "viz/snapshot.h"
-#include "workloads/scenario_config.h"
+#include "workloads/scenario/scenario_config.h"
 
 namespace streamlab::viz {
 

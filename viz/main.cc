@@ -18,8 +18,8 @@
 #include "imgui_impl_opengl3.h"
 #include "viz/alloc_count.h"
 #include "viz/workbench.h"
-#include "workloads/scenario_loader.h"
-#include "workloads/units.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/scenario/units.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "workloads/check_result.h"
+#include "workloads/checkers/check_result.h"
 
 namespace streamlab::viz {
 

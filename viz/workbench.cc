@@ -13,7 +13,7 @@
 
 #include "base/assert.h"
 #include "viz/chart.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::viz {
 

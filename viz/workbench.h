@@ -13,7 +13,7 @@
 #include "imgui.h"
 #include "viz/knobs.h"
 #include "viz/live_run.h"
-#include "workloads/scenario.pb.h"
+#include "workloads/scenario/scenario.pb.h"
 
 namespace streamlab::viz {
 

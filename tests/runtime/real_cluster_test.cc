@@ -24,7 +24,7 @@
 #include "tests/runtime/cluster_commands.h"
 #include "workloads/cluster/cluster.h"
 #include "workloads/cluster/processes.h"
-#include "workloads/queue_history_io.h"
+#include "workloads/history/queue_history_io.h"
 
 namespace streamlab {
 namespace {

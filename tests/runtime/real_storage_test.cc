@@ -17,8 +17,8 @@
 #include "broker/storage/metadata_store.h"
 #include "runtime/asio_runtime.h"
 #include "tests/runtime/asio_test_process.h"
-#include "workloads/ledger_checker.h"
-#include "workloads/ledger_writer.h"
+#include "workloads/checkers/ledger_checker.h"
+#include "workloads/clients/ledger_writer.h"
 
 namespace streamlab {
 namespace {

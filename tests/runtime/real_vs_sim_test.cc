@@ -22,9 +22,9 @@
 #include "sim/topology.h"
 #include "sim/world.h"
 #include "tests/runtime/asio_test_process.h"
-#include "workloads/counter_checker.h"
-#include "workloads/counter_client.h"
-#include "workloads/history.h"
+#include "workloads/checkers/counter_checker.h"
+#include "workloads/clients/counter_client.h"
+#include "workloads/history/history.h"
 
 namespace streamlab {
 namespace {

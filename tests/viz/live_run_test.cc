@@ -13,8 +13,8 @@
 
 #include "viz/knobs.h"
 #include "viz/live_run.h"
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_runner.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_runner.h"
 
 namespace streamlab::viz {
 namespace {

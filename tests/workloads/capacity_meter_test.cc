@@ -1,4 +1,4 @@
-#include "workloads/capacity_meter.h"
+#include "workloads/capacity/capacity_meter.h"
 
 #include <gtest/gtest.h>
 

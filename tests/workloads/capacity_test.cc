@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tests/command.h"
-#include "workloads/capacity_sweep.h"
+#include "workloads/capacity/capacity_sweep.h"
 
 namespace streamlab::workloads {
 namespace {

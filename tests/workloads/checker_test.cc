@@ -1,4 +1,4 @@
-#include "workloads/counter_checker.h"
+#include "workloads/checkers/counter_checker.h"
 
 #include <gtest/gtest.h>
 

@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "workloads/determinism_check.h"
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_runner.h"
+#include "workloads/run/determinism_check.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_runner.h"
 
 namespace streamlab::workloads {
 namespace {

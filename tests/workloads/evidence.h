@@ -11,7 +11,7 @@
 
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
-#include "workloads/check_result.h"
+#include "workloads/checkers/check_result.h"
 
 namespace streamlab::workloads::test {
 

@@ -1,13 +1,13 @@
 // Faults written back as scenario text load as the very faults they came from: every kind
 // the loader accepts, times to the nanosecond, and a whole swarm's draw.
 
-#include "workloads/fault_text.h"
+#include "workloads/scenario/fault_text.h"
 
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_runner.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_runner.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/fault_windows.h"
+#include "workloads/report/fault_windows.h"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "workloads/scenario_loader.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/latency_histogram.h"
+#include "workloads/checkers/latency_histogram.h"
 
 #include <gtest/gtest.h>
 

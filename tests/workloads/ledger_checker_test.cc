@@ -1,4 +1,5 @@
-#include "workloads/ledger_checker.h"
+#include "workloads/checkers/ledger_checker.h"
+#include "workloads/history/ledger_list.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
 #include "tests/workloads/evidence.h"
-#include "workloads/ledger_writer.h"
+#include "workloads/clients/ledger_writer.h"
 
 namespace streamlab::workloads {
 namespace {

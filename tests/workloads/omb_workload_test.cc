@@ -1,4 +1,4 @@
-#include "workloads/omb_workload.h"
+#include "workloads/capacity/omb_workload.h"
 
 #include <gtest/gtest.h>
 

@@ -15,8 +15,8 @@
 #include <string>
 
 #include "tests/client/client_world.h"
-#include "workloads/pipeline_payload.h"
-#include "workloads/queue_client.h"
+#include "workloads/history/pipeline_payload.h"
+#include "workloads/clients/queue_client.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/queue_checker.h"
+#include "workloads/checkers/queue_checker.h"
 
 #include <gtest/gtest.h>
 

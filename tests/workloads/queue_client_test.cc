@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "tests/client/client_world.h"
-#include "workloads/queue_client.h"
+#include "workloads/clients/queue_client.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,7 +1,7 @@
 // Queue histories as JSON lines: what one process writes another reads back unchanged,
 // and a bad line is named.
 
-#include "workloads/queue_history_io.h"
+#include "workloads/history/queue_history_io.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The HTML report: its writer on a hand-made run (fast, every section), and `streamlab run
 // --report` on shipped scenarios as a user runs it.
 
-#include "workloads/cli/report_html.h"
+#include "workloads/report/report_html.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "tests/command.h"
-#include "workloads/anomaly_glossary.h"
-#include "workloads/html_escape.h"
-#include "workloads/time_series.h"
+#include "workloads/checkers/anomaly_glossary.h"
+#include "workloads/report/html_escape.h"
+#include "workloads/checkers/time_series.h"
 
 namespace streamlab::cli {
 namespace {
@@ -127,7 +127,7 @@ TEST(Report, HasEverySection) {
   EXPECT_TRUE(contains(page, "331,911"));
   EXPECT_TRUE(contains(page, ">lost-write <span class=\"count\">x2<"));
   EXPECT_TRUE(contains(page, workloads::html_escape(workloads::anomaly_meaning(
-                                 SystemKind::pulsar, "lost-write"))));
+                                 "queue", "lost-write"))));
   EXPECT_TRUE(contains(page, "class=\"ok\">met"));  // lost-write expected, found.
   // Five charts (throughput, two latencies, backlog, durability), each with the partition's
   // window shaded and the reset as a line.
@@ -154,7 +154,7 @@ TEST(Report, EveryKnownAnomalyHasAMeaning) {
   for (const SystemKind system : {SystemKind::counter, SystemKind::bookkeeper,
                                   SystemKind::pulsar}) {
     for (const std::string& name : workloads::known_anomalies(system)) {
-      EXPECT_FALSE(workloads::anomaly_meaning(system, name).empty())
+      EXPECT_FALSE(workloads::anomaly_meaning(workloads::checker_name(system), name).empty())
           << name << " of " << workloads::checker_name(system);
     }
   }

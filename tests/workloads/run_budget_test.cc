@@ -7,8 +7,8 @@
 
 #include "base/assert.h"
 #include "tests/command.h"
-#include "workloads/run_contained.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/run/run_contained.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/scenario_loader.h"
+#include "workloads/scenario/scenario_loader.h"
 
 #include <gtest/gtest.h>
 

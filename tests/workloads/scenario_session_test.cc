@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "workloads/fault_text.h"
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_session.h"
+#include "workloads/scenario/fault_text.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_session.h"
 
 namespace streamlab::workloads {
 namespace {

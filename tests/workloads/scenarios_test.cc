@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_runner.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_runner.h"
 
 namespace streamlab::workloads {
 namespace {

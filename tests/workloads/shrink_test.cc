@@ -2,7 +2,7 @@
 // out as faults replays the very same run, and there must be something to keep. The
 // full shrinks of whole scenarios are in the Scenarios suite (release builds only).
 
-#include "workloads/shrink.h"
+#include "workloads/shrink/shrink.h"
 
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
@@ -10,10 +10,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "workloads/scenario_loader.h"
-#include "workloads/scenario_runner.h"
-#include "workloads/shrink_edits.h"
-#include "workloads/shrink_trial.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/run/scenario_runner.h"
+#include "workloads/shrink/shrink_edits.h"
+#include "workloads/shrink/shrink_trial.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/svg_chart.h"
+#include "workloads/report/svg_chart.h"
 
 #include <gtest/gtest.h>
 

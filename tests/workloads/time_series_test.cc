@@ -1,4 +1,4 @@
-#include "workloads/time_series.h"
+#include "workloads/checkers/time_series.h"
 
 #include <gtest/gtest.h>
 

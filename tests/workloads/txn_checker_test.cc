@@ -15,10 +15,10 @@
 #include "broker/storage/ledger_client.h"
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
-#include "workloads/pipeline_payload.h"
-#include "workloads/queue_checker.h"
+#include "workloads/history/pipeline_payload.h"
+#include "workloads/checkers/queue_checker.h"
 #include "tests/workloads/evidence.h"
-#include "workloads/queue_log.h"
+#include "workloads/checkers/queue_log.h"
 
 namespace streamlab::workloads {
 namespace {

@@ -1,4 +1,4 @@
-#include "workloads/units.h"
+#include "workloads/scenario/units.h"
 
 #include <gtest/gtest.h>
 

@@ -9,11 +9,19 @@
 #include <vector>
 
 #include "base/result.h"
-#include "workloads/scenario_config.h"
-#include "workloads/scenario_runner.h"
+#include "workloads/report/files.h"
+#include "workloads/run/reproduce.h"
+#include "workloads/scenario/scenario_config.h"
+#include "workloads/run/scenario_runner.h"
 
 namespace streamlab::cli {
+using workloads::FollowUpCommands;
+using workloads::follow_up_commands;
+using workloads::hex64;
+using workloads::reproduce_command;
 using workloads::ScenarioConfig;
+using workloads::write_file;
+using workloads::write_file_atomically;
 }
 
 namespace streamlab::cli {
@@ -67,25 +75,10 @@ std::vector<std::string> with_budget_flags(std::vector<std::string> flags);
 
 int usage_error(const std::string& command, const std::string& message, const char* usage);
 
-std::string hex64(std::uint64_t v);
 std::string scenario_dir();
-std::string reproduce_command(const std::string& path, std::uint64_t seed);
-// What to run next on a failing seed: its event log, a smaller scenario that fails the
-// same way, and an HTML report with a Perfetto timeline.
-struct FollowUpCommands {
-  std::string replay;
-  std::string shrink;
-  std::string report;
-};
-FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed);
 void print_summary(const ScenarioConfig& config, const workloads::RunResult& result,
                    const std::string& path);
 std::string result_json(const ScenarioConfig& config, const workloads::RunResult& result);
-bool write_file(const std::string& path, const std::string& contents, std::string* error);
-// Writes a temporary file next to `path`, then renames it over `path`: a reader (a browser
-// reloading a report) finds the old file or the new one, never half of one.
-bool write_file_atomically(const std::string& path, const std::string& contents,
-                           std::string* error);
 
 int cmd_run(int argc, char** argv);
 // `streamlab capacity`: a load test of a cluster with an OMB workload (cmd_capacity.cc).

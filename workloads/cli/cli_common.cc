@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "workloads/cli/cli.h"
-#include "workloads/cli/json_writer.h"
-#include "workloads/units.h"
+#include "workloads/report/json_writer.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::cli {
 
@@ -110,51 +110,15 @@ int usage_error(const std::string& command, const std::string& message, const ch
   return kExitBadInput;
 }
 
-std::string hex64(std::uint64_t v) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "%016" PRIx64, v);
-  return buffer;
-}
 
 std::string scenario_dir() {
   if (const char* env = std::getenv("STREAMLAB_SCENARIO_DIR")) return env;
   return STREAMLAB_SCENARIO_DIR;
 }
 
-std::string reproduce_command(const std::string& path, std::uint64_t seed) {
-  return "streamlab run " + path + " --seed " + std::to_string(seed);
-}
 
-FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed) {
-  const std::string stem = "seed" + std::to_string(seed);
-  const std::string rest = path + " --seed " + std::to_string(seed);
-  return {"streamlab replay " + rest + " --events " + stem + ".events.jsonl",
-          "streamlab shrink " + rest + " --out " + stem + ".min.textproto",
-          "streamlab run " + rest + " --report " + stem + ".html --trace " + stem +
-              ".trace.json"};
-}
 
-bool write_file(const std::string& path, const std::string& contents, std::string* error) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << contents;
-  if (!out) {
-    *error = "cannot write " + path;
-    return false;
-  }
-  return true;
-}
 
-bool write_file_atomically(const std::string& path, const std::string& contents,
-                           std::string* error) {
-  const std::string temporary = path + ".tmp";
-  if (!write_file(temporary, contents, error)) return false;
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    *error = "cannot write " + path + " (renaming " + temporary + " failed)";
-    return false;
-  }
-  return true;
-}
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "workloads/scenario_loader.h"
-#include "workloads/units.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::cli {
 

@@ -4,9 +4,9 @@
 #include <thread>
 #include <vector>
 
-#include "workloads/cli/capacity_outputs.h"
+#include "workloads/report/capacity_outputs.h"
 #include "workloads/cli/cli.h"
-#include "workloads/units.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::cli {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "workloads/cli/cli.h"
-#include "workloads/saved_run.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/run/saved_run.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cli {
 

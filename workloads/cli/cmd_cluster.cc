@@ -20,7 +20,7 @@
 #include "workloads/cluster/cluster.h"
 #include "workloads/cluster/processes.h"
 #include "workloads/cluster/scenario_nodes.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cli {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "workloads/cli/cli.h"
-#include "workloads/cli/json_writer.h"
+#include "workloads/report/json_writer.h"
 #include "workloads/cluster/cluster_check.h"
 
 namespace streamlab::cli {

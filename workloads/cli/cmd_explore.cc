@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "workloads/cli/cli.h"
-#include "workloads/cli/json_writer.h"
-#include "workloads/run_contained.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/report/json_writer.h"
+#include "workloads/run/run_contained.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cli {
 

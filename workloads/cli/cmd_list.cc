@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "workloads/cli/cli.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cli {
 

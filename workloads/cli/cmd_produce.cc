@@ -6,7 +6,7 @@
 #include <string>
 
 #include "workloads/cli/client_command.h"
-#include "workloads/units.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::cli {
 

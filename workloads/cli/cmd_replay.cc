@@ -9,9 +9,9 @@
 #include <string>
 
 #include "workloads/cli/cli.h"
-#include "workloads/cli/event_log_writer.h"
-#include "workloads/scenario_loader.h"
-#include "workloads/units.h"
+#include "workloads/report/event_log_writer.h"
+#include "workloads/scenario/scenario_loader.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::cli {
 

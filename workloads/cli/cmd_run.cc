@@ -3,10 +3,10 @@
 
 #include "sim/kernel.h"
 #include "workloads/cli/cli.h"
-#include "workloads/cli/report_html.h"
-#include "workloads/cli/run_outputs.h"
-#include "workloads/determinism_check.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/report/report_html.h"
+#include "workloads/report/run_outputs.h"
+#include "workloads/run/determinism_check.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cli {
 

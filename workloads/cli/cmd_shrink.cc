@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "workloads/cli/cli.h"
-#include "workloads/shrink.h"
+#include "workloads/shrink/shrink.h"
 
 namespace streamlab::cli {
 

@@ -18,7 +18,7 @@
 #include "workloads/cluster/client_tally.h"
 #include "workloads/cluster/cluster.h"
 #include "workloads/cluster/history_file.h"
-#include "workloads/queue_client.h"
+#include "workloads/clients/queue_client.h"
 
 namespace streamlab::cluster {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <utility>
 
-#include "workloads/latency_histogram.h"
-#include "workloads/queue_history.h"
+#include "workloads/checkers/latency_histogram.h"
+#include "workloads/history/queue_history.h"
 
 namespace streamlab::cluster {
 

@@ -9,9 +9,9 @@
 #include "broker/storage/bookie.h"
 #include "broker/storage/metadata_state.h"
 #include "workloads/cluster/cluster.h"
-#include "workloads/queue_checker.h"
-#include "workloads/queue_history_io.h"
-#include "workloads/scenario_loader.h"
+#include "workloads/checkers/queue_checker.h"
+#include "workloads/history/queue_history_io.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cluster {
 

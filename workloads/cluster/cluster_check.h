@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "workloads/check_result.h"
+#include "workloads/checkers/check_result.h"
 
 namespace streamlab::cluster {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <utility>
 
-#include "workloads/queue_history_io.h"
+#include "workloads/history/queue_history_io.h"
 
 namespace streamlab::cluster {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "workloads/queue_history.h"
+#include "workloads/history/queue_history.h"
 
 namespace streamlab::cluster {
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "workloads/scenario_loader.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::cluster {
 

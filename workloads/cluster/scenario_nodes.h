@@ -14,7 +14,7 @@
 #include "base/result.h"
 #include "runtime/runtime.h"
 #include "workloads/cluster/cluster.h"
-#include "workloads/scenario_config.h"
+#include "workloads/scenario/scenario_config.h"
 
 namespace streamlab::cluster {
 

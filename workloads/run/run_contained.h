@@ -1,0 +1,28 @@
+#pragma once
+
+// One scenario run in a child process of its own, so that a run that crashes (an
+// assertion, a fault in the code under test, an allocation failure) ends the child and not
+// the batch around it (explore's seeds, shrink's candidates), and the batch can name it.
+// The child is a fork: it runs the caller's config and options as they are in memory, and
+// sends back what a batch needs of the result. Its memory budget is then its own.
+
+#include <string>
+
+#include "workloads/scenario/scenario_config.h"
+#include "workloads/run/scenario_runner.h"
+
+namespace streamlab::workloads {
+
+struct ContainedRun {
+  bool crashed = false;
+  // When crashed: how the child ended ("killed by signal 6 (Aborted)") and the last lines it
+  // wrote to stderr (an assertion's message), in words.
+  std::string crash;
+  // When not crashed: the result's seed, runaway, trace hash, time, events, wall time,
+  // expectations and the check's anomalies and examples (not metrics, series, history).
+  RunResult result;
+};
+
+ContainedRun run_contained(const ScenarioConfig& config, const RunOptions& options);
+
+}  // namespace streamlab::workloads

@@ -1,0 +1,199 @@
+#include "workloads/scenario/scenario_loader.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "base/assert.h"
+#include "workloads/scenario/load_sections.h"
+
+namespace streamlab::workloads {
+
+namespace {
+
+void load_counter(const scenario::CounterSystem& in, const Place& place, LoadContext& ctx,
+                  ScenarioConfig* out) {
+  const auto it = ctx.node_ids.find(in.server());
+  if (in.server().empty()) {
+    ctx.error(place.line, "counter: missing 'server' (the node that runs the counter)");
+  } else if (it == ctx.node_ids.end()) {
+    ctx.error(place.at("server"), "server: no node named \"" + in.server() + "\" in the topology");
+  } else {
+    out->counter.server = it->second;
+    out->topology.nodes[it->second].role = "counter-server";
+  }
+  out->counter.server_config.fsync = !in.has_fsync() || in.fsync();
+}
+
+void load_clients(const scenario::Workload& in, const Place& place, LoadContext& ctx,
+                  ScenarioConfig* out) {
+  if (in.counter_client_size() > 0 && out->system != SystemKind::counter) {
+    ctx.error(place.at("counter_client", 0), "counter_client: needs system { counter { ... } }");
+    return;
+  }
+  for (int i = 0; i < in.counter_client_size(); ++i) {
+    const scenario::CounterClient& c = in.counter_client(i);
+    const Place cp = place.nested("counter_client", c, i);
+    ClientSpec spec;
+    const auto it = ctx.node_ids.find(c.node());
+    if (it == ctx.node_ids.end()) {
+      ctx.error(cp.at("node"), c.node().empty()
+                                   ? "counter_client: missing 'node'"
+                                   : "node: no node named \"" + c.node() + "\" in the topology");
+      continue;
+    }
+    spec.node = it->second;
+    sim::NodeSpec& node = out->topology.nodes[spec.node];
+    if (!node.role.empty()) {
+      ctx.error(cp.at("node"), "node \"" + c.node() + "\" already runs " + node.role);
+      continue;
+    }
+    node.role = "counter-client";
+    CounterClientConfig& cfg = spec.config;
+    cfg.server = out->topology.nodes[out->counter.server].name;
+    if (c.rate().empty()) ctx.error(cp.line, "counter_client: missing 'rate', e.g. \"200/s\"");
+    cfg.rate_per_s = ctx.rate(c.rate(), cp.at("rate"), "rate", 1);
+    cfg.poisson = c.arrival() == scenario::POISSON;
+    if (c.amount() != 0) cfg.amount = c.amount();
+    cfg.timeout_ns = ctx.duration(c.timeout(), cp.at("timeout"), "timeout", cfg.timeout_ns);
+    if (cfg.timeout_ns <= 0) ctx.error(cp.at("timeout"), "timeout must be > 0");
+    if (c.max_in_flight() > 0) cfg.max_in_flight = c.max_in_flight();
+    cfg.start_ns = ctx.duration(c.start(), cp.at("start"), "start", 0);
+    cfg.stop_ns = ctx.duration(c.stop(), cp.at("stop"), "stop", out->duration_ns);
+    cfg.max_adds = c.max_adds();
+    if (cfg.start_ns > cfg.stop_ns) ctx.error(cp.at("stop"), "stop is before start");
+    out->clients.push_back(std::move(spec));
+  }
+}
+
+void load_checkers(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
+                   SystemKind system) {
+  for (int i = 0; i < in.checker_size(); ++i) {
+    if (in.checker(i) != checker_name(system)) {
+      ctx.error(place.at("checker", i), "checker: unknown checker \"" + in.checker(i) +
+                                            "\"; this system has: " + checker_name(system));
+    }
+  }
+}
+
+void load_expectations(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
+                       ScenarioConfig* out) {
+  const auto& known = known_anomalies(out->system);
+  for (int i = 0; i < in.expect_size(); ++i) {
+    const scenario::Expect& e = in.expect(i);
+    const Place ep = place.nested("expect", e, i);
+    if (std::find(known.begin(), known.end(), e.anomaly()) == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+      ctx.error(ep.at("anomaly"), "anomaly: unknown name \"" + e.anomaly() + "\"; known: " + names);
+      continue;
+    }
+    out->expectations.push_back(Expectation{e.anomaly(), e.present(), ctx.origin(ep.line)});
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_anomalies(SystemKind system) {
+  static const std::vector<std::string> counter = {"lost-write", "duplicate", "unexpected",
+                                                   "not-recovered"};
+  static const std::vector<std::string> ledger = {"lost-write", "duplicate", "unexpected",
+                                                  "split-brain"};
+  // workloads/queue_checker.h defines each.
+  static const std::vector<std::string> queue = {
+      "lost-write",        "duplicate",         "duplicate-delivery", "unseen",
+      "poll-skip",         "nonmonotonic-poll", "nonmonotonic-send",  "inconsistent-offsets",
+      "unexpected",        "split-brain",
+      "G1a",               "partial-txn"};
+  switch (system) {
+    case SystemKind::counter: return counter;
+    case SystemKind::bookkeeper: return ledger;
+    case SystemKind::pulsar: return queue;
+  }
+  SL_ASSERT_MSG(false, "unknown system kind");
+  return counter;
+}
+
+const char* checker_name(SystemKind system) {
+  switch (system) {
+    case SystemKind::counter: return "counter";
+    case SystemKind::bookkeeper: return "ledger";
+    case SystemKind::pulsar: return "queue";
+  }
+  SL_ASSERT_MSG(false, "unknown system kind");
+  return "";
+}
+
+Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name) {
+  LoadContext ctx(file_name);
+  scenario::Scenario in;
+  google::protobuf::TextFormat::ParseInfoTree tree;
+  if (!parse_text(std::string(text), &in, &tree, ctx)) {
+    return Error{ctx.joined_errors()};
+  }
+  const Place root{&in, &tree, 0};
+  ScenarioConfig out;
+  out.file = file_name;
+  out.name = in.name();
+  out.description = in.description();
+  if (in.name().empty()) ctx.error(0, "missing 'name'");
+  if (in.duration().empty()) ctx.error(0, "missing 'duration', e.g. duration: \"60s\"");
+  out.duration_ns = ctx.duration(in.duration(), root.at("duration"), "duration", 0);
+  if (!in.duration().empty() && out.duration_ns <= 0) {
+    ctx.error(root.at("duration"), "duration must be > 0");
+  }
+  out.seed = in.seed() == 0 ? 1 : in.seed();
+  if (!in.has_topology()) ctx.error(0, "missing 'topology'");
+  load_topology(in.topology(), root.nested("topology", in.topology()), ctx, &out.topology);
+  const Place sp = root.nested("system", in.system());
+  if (in.system().has_counter()) {
+    out.system = SystemKind::counter;
+    if (!ctx.failed()) {
+      load_counter(in.system().counter(), sp.nested("counter", in.system().counter()), ctx, &out);
+    }
+  } else if (in.system().has_bookkeeper()) {
+    out.system = SystemKind::bookkeeper;
+    if (!ctx.failed()) {
+      load_bookkeeper(in.system().bookkeeper(), sp.nested("bookkeeper", in.system().bookkeeper()),
+                      ctx, &out);
+    }
+  } else if (in.system().has_pulsar()) {
+    out.system = SystemKind::pulsar;
+    if (!ctx.failed()) {
+      load_pulsar(in.system().pulsar(), sp.nested("pulsar", in.system().pulsar()), ctx, &out);
+    }
+  } else {
+    ctx.error(root.at("system"), "missing 'system { counter { ... } }', "
+                                 "'system { bookkeeper { ... } }' or 'system { pulsar { ... } }'");
+  }
+  if (!ctx.failed()) {
+    const Place wp = root.nested("workload", in.workload());
+    load_clients(in.workload(), wp, ctx, &out);
+    load_writers(in.workload(), wp, ctx, &out);
+    load_queue_clients(in.workload(), wp, ctx, &out);
+    load_faults(in, root, ctx, &out);
+  }
+  if (in.has_swarm() && !ctx.failed()) {
+    load_swarm(in.swarm(), root.nested("swarm", in.swarm()), ctx, &out);
+  }
+  load_checkers(in, root, ctx, out.system);
+  load_expectations(in, root, ctx, &out);
+  if (ctx.failed()) return Error{ctx.joined_errors()};
+  return out;
+}
+
+Result<std::string> read_scenario_text(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return Error{path + ": cannot open the scenario file"};
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+Result<ScenarioConfig> load_scenario(const std::string& path) {
+  const Result<std::string> text = read_scenario_text(path);
+  if (!text) return Error{text.error()};
+  return parse_scenario(text.value(), path);
+}
+
+}  // namespace streamlab::workloads
