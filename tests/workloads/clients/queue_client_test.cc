@@ -1,7 +1,7 @@
 // The queue workload's producer pacing and backpressure: with block_if_queue_full it
 // waits while the client library's pending queue is full instead of recording failed
 // sends; with catch_up_late_ticks a late tick does not lower the rate. The broker is the
-// client tests' scripted fake (tests/client/client_world.h), told to hold its receipts
+// client tests' scripted fake (tests/broker/client/client_world.h), told to hold its receipts
 // when the queue must fill up.
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "tests/client/client_world.h"
+#include "tests/broker/client/client_world.h"
 #include "workloads/clients/queue_client.h"
 
 namespace streamlab::workloads {

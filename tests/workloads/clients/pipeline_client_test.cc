@@ -3,7 +3,7 @@
 // including the batch whose first message the open transaction has already taken. That
 // message must not be transformed a second time in the same transaction, or the commit
 // makes one input into two outputs. The broker is the client tests' scripted fake
-// (tests/client/client_world.h), whose coordinator takes every transaction request.
+// (tests/broker/client/client_world.h), whose coordinator takes every transaction request.
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <set>
 #include <string>
 
-#include "tests/client/client_world.h"
+#include "tests/broker/client/client_world.h"
 #include "workloads/history/pipeline_payload.h"
 #include "workloads/clients/queue_client.h"
 

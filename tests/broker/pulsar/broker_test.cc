@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "broker/storage/metadata_state.h"
-#include "tests/pulsar/broker_world.h"
+#include "tests/broker/pulsar/broker_world.h"
 
 namespace streamlab::pulsar {
 namespace {

@@ -181,7 +181,7 @@ TEST(Scenarios, BrokerSwarmOfTwentySeedsFindsNothingInTheSafeConfig) {
   EXPECT_GT(faults / 20, 10);
 }
 
-// txn-swarm.safe seed 7164 once ran away (tests/pulsar/txn_test.cc,
+// txn-swarm.safe seed 7164 once ran away (tests/broker/pulsar/txn_test.cc,
 // AReadThatFailsAtOnceIsRetriedAfterABackoffNotInPlace): broker-c, paused past its
 // session, resumed with markers in flight, lost the session, and a subscription of its
 // closing topic read again and again at one instant, each read failing at once for want

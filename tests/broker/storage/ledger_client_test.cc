@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/storage/ledger_cluster.h"
+#include "tests/broker/storage/ledger_cluster.h"
 
 namespace streamlab::storage {
 namespace {

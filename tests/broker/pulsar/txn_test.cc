@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "broker/pulsar/wire.h"
-#include "tests/pulsar/broker_world.h"
+#include "tests/broker/pulsar/broker_world.h"
 
 namespace streamlab::pulsar {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/client/client_world.h"
+#include "tests/broker/client/client_world.h"
 
 namespace streamlab::client::test {
 namespace {
