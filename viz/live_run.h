@@ -64,6 +64,9 @@ class LiveRun {
     sim::Fault fault;
   };
 
+  // The run thread's state and loop (live_run.cc).
+  class Loop;
+
   void send(Command command);
   void main();
 

@@ -98,6 +98,8 @@ void Broker::reply_error(NodeId to, std::uint64_t request_id, ServerError error,
   send_message(rt_, to, out_, buffer_);
 }
 
+// Dispatch only: each message's work is in a handler of its concern's section below, so
+// that this switch reads as the list of what a broker serves.
 void Broker::handle(NodeId from, const PulsarMessage& message) {
   switch (message.body_case()) {
     case PulsarMessage::kLookup:
@@ -109,22 +111,12 @@ void Broker::handle(NodeId from, const PulsarMessage& message) {
     case PulsarMessage::kCreateProducer:
       create_producer(from, message.create_producer());
       return;
-    case PulsarMessage::kSend: {
-      const ClientRef ref{from, message.send().producer_id()};
-      const auto it = producers_.find(ref);
-      const auto topic = it == producers_.end() ? topics_.end() : topics_.find(it->second);
-      if (topic == topics_.end()) {
-        out_.Clear();
-        SendError* e = out_.mutable_send_error();
-        e->set_producer_id(ref.id);
-        e->set_sequence_id(message.send().sequence_id());
-        e->set_error(TOPIC_NOT_OWNED);
-        send_message(rt_, from, out_, buffer_);
-        return;
-      }
-      topic->second->publish(ref, message.send());
+    case PulsarMessage::kSend:
+      publish(from, message.send());
       return;
-    }
+    case PulsarMessage::kCloseProducer:
+      close_producer(from, message.close_producer());
+      return;
     case PulsarMessage::kSubscribe:
       subscribe(from, message.subscribe());
       return;
@@ -135,50 +127,14 @@ void Broker::handle(NodeId from, const PulsarMessage& message) {
       }
       [[fallthrough]];
     case PulsarMessage::kFlow:
-    case PulsarMessage::kRedeliver: {
-      const std::uint64_t id = message.has_flow()  ? message.flow().consumer_id()
-                               : message.has_ack() ? message.ack().consumer_id()
-                                                   : message.redeliver().consumer_id();
-      const ClientRef ref{from, id};
-      const auto it = consumers_.find(ref);
-      if (it == consumers_.end()) return;
-      const auto topic = topics_.find(it->second);
-      if (topic == topics_.end()) return;
-      Subscription* sub = topic->second->subscription_of(ref);
-      if (sub == nullptr) return;
-      if (message.has_flow()) {
-        sub->flow(ref, message.flow().permits());
-      } else if (message.has_ack()) {
-        sub->ack(ref, message.ack());
-      } else {
-        sub->redeliver(ref, message.redeliver());
-      }
+    case PulsarMessage::kRedeliver:
+      consumer_command(from, message);
       return;
-    }
-    case PulsarMessage::kCloseProducer: {
-      const ClientRef ref{from, message.close_producer().producer_id()};
-      const auto it = producers_.find(ref);
-      if (it == producers_.end()) return;
-      if (const auto topic = topics_.find(it->second); topic != topics_.end()) {
-        topic->second->remove_producer(ref);
-      }
-      producers_.erase(it);
+    case PulsarMessage::kCloseConsumer:
+      close_consumer(from, message.close_consumer());
       return;
-    }
-    case PulsarMessage::kCloseConsumer: {
-      const ClientRef ref{from, message.close_consumer().consumer_id()};
-      const auto it = consumers_.find(ref);
-      if (it == consumers_.end()) return;
-      if (const auto topic = topics_.find(it->second); topic != topics_.end()) {
-        topic->second->remove_consumer(ref);
-      }
-      consumers_.erase(it);
-      return;
-    }
     case PulsarMessage::kPing:
-      out_.Clear();
-      out_.mutable_pong();
-      send_message(rt_, from, out_, buffer_);
+      pong(from);
       return;
     case PulsarMessage::kPong:
       return;
@@ -198,6 +154,12 @@ void Broker::handle(NodeId from, const PulsarMessage& message) {
       reject(from, "not a request a broker serves");
       return;
   }
+}
+
+void Broker::pong(NodeId to) {
+  out_.Clear();
+  out_.mutable_pong();
+  send_message(rt_, to, out_, buffer_);
 }
 
 // ---- Lookup and ownership ------------------------------------------------------------------
@@ -513,6 +475,73 @@ void Broker::subscribe(NodeId from, const Subscribe& request) {
       send_message(rt_, from, out_, buffer_);
     });
   });
+}
+
+// A send from a producer this broker does not serve (never created here, closed, or its
+// topic given up) is answered with TOPIC_NOT_OWNED, so that the client reconnects and
+// resends rather than waiting for a receipt that never comes.
+void Broker::publish(NodeId from, const Send& send) {
+  const ClientRef ref{from, send.producer_id()};
+  const auto it = producers_.find(ref);
+  const auto topic = it == producers_.end() ? topics_.end() : topics_.find(it->second);
+  if (topic == topics_.end()) {
+    out_.Clear();
+    SendError* e = out_.mutable_send_error();
+    e->set_producer_id(ref.id);
+    e->set_sequence_id(send.sequence_id());
+    e->set_error(TOPIC_NOT_OWNED);
+    send_message(rt_, from, out_, buffer_);
+    return;
+  }
+  topic->second->publish(ref, send);
+}
+
+void Broker::close_producer(NodeId from, const CloseProducer& request) {
+  const ClientRef ref{from, request.producer_id()};
+  const auto it = producers_.find(ref);
+  if (it == producers_.end()) return;
+  if (const auto topic = topics_.find(it->second); topic != topics_.end()) {
+    topic->second->remove_producer(ref);
+  }
+  producers_.erase(it);
+}
+
+// The consumer's subscription, or null when this broker does not serve the consumer (it
+// was never subscribed here, was closed, or its topic is gone).
+Subscription* Broker::subscription_of(ClientRef consumer) {
+  const auto it = consumers_.find(consumer);
+  if (it == consumers_.end()) return nullptr;
+  const auto topic = topics_.find(it->second);
+  if (topic == topics_.end()) return nullptr;
+  return topic->second->subscription_of(consumer);
+}
+
+// Flow, a non-transactional ack, or redeliver: they carry no request id, so one for a
+// consumer not served here is dropped without a reply.
+void Broker::consumer_command(NodeId from, const PulsarMessage& message) {
+  const std::uint64_t id = message.has_flow()  ? message.flow().consumer_id()
+                           : message.has_ack() ? message.ack().consumer_id()
+                                               : message.redeliver().consumer_id();
+  const ClientRef ref{from, id};
+  Subscription* sub = subscription_of(ref);
+  if (sub == nullptr) return;
+  if (message.has_flow()) {
+    sub->flow(ref, message.flow().permits());
+  } else if (message.has_ack()) {
+    sub->ack(ref, message.ack());
+  } else {
+    sub->redeliver(ref, message.redeliver());
+  }
+}
+
+void Broker::close_consumer(NodeId from, const CloseConsumer& request) {
+  const ClientRef ref{from, request.consumer_id()};
+  const auto it = consumers_.find(ref);
+  if (it == consumers_.end()) return;
+  if (const auto topic = topics_.find(it->second); topic != topics_.end()) {
+    topic->second->remove_consumer(ref);
+  }
+  consumers_.erase(it);
 }
 
 // Pings find clients that went away without a word: a send to them breaks.

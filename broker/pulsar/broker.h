@@ -58,6 +58,13 @@ class Broker final : public Node {
   void partitions(NodeId from, const PartitionsRequest& request);
   void create_producer(NodeId from, const CreateProducer& request);
   void subscribe(NodeId from, const Subscribe& request);
+  void publish(NodeId from, const Send& send);
+  void close_producer(NodeId from, const CloseProducer& request);
+  // Flow, a non-transactional ack, or redeliver, for one of this broker's consumers.
+  void consumer_command(NodeId from, const PulsarMessage& message);
+  Subscription* subscription_of(ClientRef consumer);
+  void close_consumer(NodeId from, const CloseConsumer& request);
+  void pong(NodeId to);
   void session_event(storage::SessionEvent event);
 
   // Makes sure this broker owns and serves the topic (or the coordinator); redirect names

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,6 +89,148 @@ void progress(const CapacityOutcome& o, const workloads::LoadPoint& p, const std
                p.utilisation.empty() ? 0.0 : p.utilisation.front().busy * 100, p.wall_s);
 }
 
+// What the flags ask for. The files they name are read only after every flag is checked.
+struct CapacityRequest {
+  std::string workload_file;
+  std::string cluster_file;
+  workloads::SweepSettings settings;
+  std::optional<std::string> vary;  // KEY=V1,V2,... as given; checked once the files load.
+  std::optional<std::string> json_file;
+  std::optional<std::string> report_file;
+  bool quiet = false;
+};
+
+std::optional<std::string> optional_flag(const Args& args, const char* flag) {
+  if (!args.flags.count(flag)) return std::nullopt;
+  return args.flags.at(flag);
+}
+
+// The request from the flags; the words of the first one that is wrong.
+Result<CapacityRequest> parse_request(const Args& args) {
+  CapacityRequest request;
+  if (!args.positional.empty()) {
+    return Error{"unexpected argument \"" + args.positional.front() + "\""};
+  }
+  if (!args.flags.count("--workload") || !args.flags.count("--cluster")) {
+    return Error{"--workload and --cluster are required"};
+  }
+  request.workload_file = args.flags.at("--workload");
+  request.cluster_file = args.flags.at("--cluster");
+  workloads::ProbeSettings& probe = request.settings.probe;
+  std::string error;
+  if (!duration_flag(args, "--warmup", &probe.warmup_ns, &error) ||
+      !duration_flag(args, "--measure", &probe.measure_ns, &error) ||
+      !duration_flag(args, "--max-p99", &probe.max_publish_p99_ns, &error)) {
+    return Error{error};
+  }
+  if (args.flags.count("--seed") &&
+      (!parse_u64(args.flags.at("--seed"), &probe.seed) || probe.seed == 0)) {
+    return Error{"--seed needs an integer >= 1"};
+  }
+  if (args.flags.count("--start-rate")) {
+    std::uint64_t rate = 0;
+    if (!parse_u64(args.flags.at("--start-rate"), &rate) || rate == 0) {
+      return Error{"--start-rate needs an integer >= 1 (msg/s)"};
+    }
+    request.settings.start_rate = static_cast<double>(rate);
+  }
+  request.settings.jobs = std::max(1u, std::thread::hardware_concurrency());
+  if (args.flags.count("--jobs")) {
+    std::uint64_t jobs = 0;
+    if (!parse_u64(args.flags.at("--jobs"), &jobs) || jobs == 0 || jobs > 256) {
+      return Error{"--jobs needs an integer in 1..256"};
+    }
+    request.settings.jobs = static_cast<unsigned>(jobs);
+  }
+  request.vary = optional_flag(args, "--vary");
+  request.json_file = optional_flag(args, "--json");
+  request.report_file = optional_flag(args, "--report");
+  request.quiet = args.flags.count("--quiet") > 0;
+  return request;
+}
+
+// The run as its outputs describe it, before any outcome: its files, the command line
+// that reproduces it, and its probe settings.
+CapacityRun describe_run(const CapacityRequest& request, int argc, char** argv) {
+  CapacityRun run;
+  run.workload_file = request.workload_file;
+  run.cluster_file = request.cluster_file;
+  run.command = "streamlab capacity";
+  for (int i = 0; i < argc; ++i) run.command += std::string(" ") + argv[i];
+  run.probe = request.settings.probe;
+  return run;
+}
+
+struct Vary {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+Result<Vary> parse_vary(const std::string& vary) {
+  const std::size_t eq = vary.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == vary.size()) {
+    return Error{"--vary needs KEY=V1,V2,..., got \"" + vary + "\""};
+  }
+  return Vary{vary.substr(0, eq), split(vary.substr(eq + 1), ',')};
+}
+
+// One outcome per value, every plan made before anything runs: a typo in the last value
+// fails at once. The error is the whole line for stderr.
+Result<std::vector<CapacityOutcome>> vary_outcomes(const workloads::CapacityPlan& base,
+                                                   const Vary& vary) {
+  std::vector<CapacityOutcome> outcomes;
+  for (const std::string& value : vary.values) {
+    Result<workloads::CapacityPlan> plan = workloads::with_setting(base, vary.key, value);
+    if (!plan) return Error{"streamlab capacity: --vary " + plan.error()};
+    outcomes.push_back({vary.key + "=" + value, std::move(plan.value()), {}});
+  }
+  return outcomes;
+}
+
+// Sweeps each outcome's plan in turn; false (with the error printed) when one cannot run.
+bool sweep_outcomes(const CapacityRequest& request, CapacityRun& run) {
+  workloads::SweepSettings settings = request.settings;
+  for (CapacityOutcome& o : run.outcomes) {
+    if (!request.quiet) {
+      settings.on_point = [&o](const workloads::LoadPoint& p, const std::string& phase) {
+        progress(o, p, phase);
+      };
+    }
+    Result<workloads::SweepResult> result = workloads::sweep(o.plan, settings);
+    if (!result) {
+      std::fprintf(stderr, "streamlab capacity: [%s] %s\n", o.label.c_str(), result.error().c_str());
+      return false;
+    }
+    o.sweep = std::move(result.value());
+  }
+  return true;
+}
+
+// The --json and --report files, when asked for.
+int write_outputs(const CapacityRequest& request, const CapacityRun& run) {
+  std::string error;
+  if (request.json_file) {
+    if (!write_file(*request.json_file, capacity_json(run), &error)) {
+      std::fprintf(stderr, "streamlab capacity: %s\n", error.c_str());
+      return kExitBadInput;
+    }
+    std::printf("wrote %s\n", request.json_file->c_str());
+  }
+  if (request.report_file) {
+    if (!write_file_atomically(*request.report_file, capacity_html(run), &error)) {
+      std::fprintf(stderr, "streamlab capacity: %s\n", error.c_str());
+      return kExitBadInput;
+    }
+    std::printf("wrote %s\n", request.report_file->c_str());
+  }
+  return kExitOk;
+}
+
+int bad_input(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return kExitBadInput;
+}
+
 }  // namespace
 
 int cmd_capacity(int argc, char** argv) {
@@ -103,105 +246,27 @@ int cmd_capacity(int argc, char** argv) {
     std::fputs(usage.c_str(), stdout);
     return kExitOk;
   }
-  if (!args->positional.empty()) {
-    return usage_error("capacity", "unexpected argument \"" + args->positional.front() + "\"",
-                       usage.c_str());
-  }
-  if (!args->flags.count("--workload") || !args->flags.count("--cluster")) {
-    return usage_error("capacity", "--workload and --cluster are required", usage.c_str());
-  }
-  workloads::SweepSettings settings;
-  if (!duration_flag(*args, "--warmup", &settings.probe.warmup_ns, &error) ||
-      !duration_flag(*args, "--measure", &settings.probe.measure_ns, &error) ||
-      !duration_flag(*args, "--max-p99", &settings.probe.max_publish_p99_ns, &error)) {
-    return usage_error("capacity", error, usage.c_str());
-  }
-  if (args->flags.count("--seed") &&
-      (!parse_u64(args->flags.at("--seed"), &settings.probe.seed) || settings.probe.seed == 0)) {
-    return usage_error("capacity", "--seed needs an integer >= 1", usage.c_str());
-  }
-  if (args->flags.count("--start-rate")) {
-    std::uint64_t rate = 0;
-    if (!parse_u64(args->flags.at("--start-rate"), &rate) || rate == 0) {
-      return usage_error("capacity", "--start-rate needs an integer >= 1 (msg/s)", usage.c_str());
-    }
-    settings.start_rate = static_cast<double>(rate);
-  }
-  settings.jobs = std::max(1u, std::thread::hardware_concurrency());
-  if (args->flags.count("--jobs")) {
-    std::uint64_t jobs = 0;
-    if (!parse_u64(args->flags.at("--jobs"), &jobs) || jobs == 0 || jobs > 256) {
-      return usage_error("capacity", "--jobs needs an integer in 1..256", usage.c_str());
-    }
-    settings.jobs = static_cast<unsigned>(jobs);
-  }
-  CapacityRun run;
-  run.workload_file = args->flags.at("--workload");
-  run.cluster_file = args->flags.at("--cluster");
-  run.command = "streamlab capacity";
-  for (int i = 0; i < argc; ++i) run.command += std::string(" ") + argv[i];
-  run.probe = settings.probe;
+  const Result<CapacityRequest> parsed = parse_request(*args);
+  if (!parsed) return usage_error("capacity", parsed.error(), usage.c_str());
+  const CapacityRequest& request = parsed.value();
+  CapacityRun run = describe_run(request, argc, argv);
   const Result<workloads::OmbWorkload> workload = workloads::load_omb_workload(run.workload_file);
-  if (!workload) {
-    std::fprintf(stderr, "%s\n", workload.error().c_str());
-    return kExitBadInput;
-  }
+  if (!workload) return bad_input(workload.error());
   const Result<workloads::CapacityPlan> base =
       workloads::load_capacity_plan(run.cluster_file, workload.value());
-  if (!base) {
-    std::fprintf(stderr, "%s\n", base.error().c_str());
-    return kExitBadInput;
-  }
-  // Every value is checked before anything runs: a typo in the last fails at once.
-  if (args->flags.count("--vary")) {
-    const std::string& vary = args->flags.at("--vary");
-    const std::size_t eq = vary.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == vary.size()) {
-      return usage_error("capacity", "--vary needs KEY=V1,V2,..., got \"" + vary + "\"",
-                         usage.c_str());
-    }
-    for (const std::string& value : split(vary.substr(eq + 1), ',')) {
-      Result<workloads::CapacityPlan> plan =
-          workloads::with_setting(base.value(), vary.substr(0, eq), value);
-      if (!plan) {
-        std::fprintf(stderr, "streamlab capacity: --vary %s\n", plan.error().c_str());
-        return kExitBadInput;
-      }
-      run.outcomes.push_back({vary.substr(0, eq) + "=" + value, std::move(plan.value()), {}});
-    }
+  if (!base) return bad_input(base.error());
+  if (request.vary) {
+    const Result<Vary> vary = parse_vary(*request.vary);
+    if (!vary) return usage_error("capacity", vary.error(), usage.c_str());
+    Result<std::vector<CapacityOutcome>> outcomes = vary_outcomes(base.value(), vary.value());
+    if (!outcomes) return bad_input(outcomes.error());
+    run.outcomes = std::move(outcomes.value());
   } else {
     run.outcomes.push_back({workload.value().name, base.value(), {}});
   }
-  const bool quiet = args->flags.count("--quiet") > 0;
-  for (CapacityOutcome& o : run.outcomes) {
-    if (!quiet) {
-      settings.on_point = [&o](const workloads::LoadPoint& p, const std::string& phase) {
-        progress(o, p, phase);
-      };
-    }
-    Result<workloads::SweepResult> result = workloads::sweep(o.plan, settings);
-    if (!result) {
-      std::fprintf(stderr, "streamlab capacity: [%s] %s\n", o.label.c_str(), result.error().c_str());
-      return kExitBadInput;
-    }
-    o.sweep = std::move(result.value());
-  }
+  if (!sweep_outcomes(request, run)) return kExitBadInput;
   std::fputs(capacity_text(run).c_str(), stdout);
-  if (args->flags.count("--json")) {
-    if (!write_file(args->flags.at("--json"), capacity_json(run), &error)) {
-      std::fprintf(stderr, "streamlab capacity: %s\n", error.c_str());
-      return kExitBadInput;
-    }
-    std::printf("wrote %s\n", args->flags.at("--json").c_str());
-  }
-  if (args->flags.count("--report")) {
-    if (!write_file_atomically(args->flags.at("--report"), capacity_html(run), &error)) {
-      std::fprintf(stderr, "streamlab capacity: %s\n", error.c_str());
-      return kExitBadInput;
-    }
-    std::printf("wrote %s\n", args->flags.at("--report").c_str());
-  }
-  return kExitOk;
+  return write_outputs(request, run);
 }
 
 }  // namespace streamlab::cli
