@@ -4,7 +4,7 @@
 #
 # workloads/ folders, bottom to top; each may include its own folder and the folders of
 # lower ranks only (folders of one rank are siblings and do not include each other):
-#   history | clients, checkers | scenario | run, cluster | shrink, capacity |
+#   history | clients, checkers | scenario | systems | run, cluster | shrink, capacity |
 #   report | cli
 # The system under test (broker/), the runtime seam (runtime/) and the simulator (sim/)
 # include nothing of workloads/; broker/ includes nothing of sim/ (it sees only the
@@ -14,6 +14,7 @@ set(rank_history 0)
 set(rank_clients 1)
 set(rank_checkers 1)
 set(rank_scenario 2)
+set(rank_systems 3)
 set(rank_run 4)
 set(rank_cluster 4)
 set(rank_shrink 5)

@@ -4,12 +4,11 @@
 
 #include "broker/storage/ledger_rules.h"
 #include "workloads/scenario/units.h"
+#include "workloads/systems/system_adapter.h"
 
 namespace streamlab::viz {
 
 namespace {
-
-using workloads::SystemKind;
 
 std::string on_off(bool on) { return on ? "on" : "off"; }
 
@@ -18,47 +17,10 @@ void append(std::string& out, const std::string& part) {
   out += part;
 }
 
-// The ledgers' settings, as the writers (bookkeeper) or the brokers (pulsar) hold them.
-void storage_knobs(const storage::LedgerOptions& options, const storage::LedgerClientConfig& client,
-                   Knobs& k) {
-  k.has_storage = true;
-  k.ensemble = options.quorums.ensemble;
-  k.write_quorum = options.quorums.write_quorum;
-  k.ack_quorum = options.quorums.ack_quorum;
-  k.enforce_placement = options.placement.enforce;
-  k.recovery_fencing = client.recovery_fencing;
-}
-
 }  // namespace
 
 Knobs knobs_of(const workloads::ScenarioConfig& config) {
-  Knobs k;
-  switch (config.system) {
-    case SystemKind::counter:
-      k.fsync = config.counter.server_config.fsync;
-      return k;
-    case SystemKind::bookkeeper: {
-      const auto& w = config.bookkeeper.writer_defaults;
-      storage_knobs(w.options, w.ledger, k);
-      break;
-    }
-    case SystemKind::pulsar: {
-      const auto& b = config.pulsar.broker;
-      storage_knobs(b.ledger_options, b.ledger, k);
-      k.has_dedup = true;
-      k.dedup = b.dedup;
-      for (const auto& client : config.queue_clients) {
-        for (const auto& p : client.config.producers) {
-          if (!k.has_producers) k.linger_ns = p.producer.batching_max_publish_delay_ns;
-          k.has_producers = true;
-        }
-      }
-      break;
-    }
-  }
-  k.bookies = static_cast<std::uint32_t>(config.bookkeeper.bookies.size());
-  k.fsync = config.bookkeeper.bookie.journal_sync_data;
-  return k;
+  return workloads::system_adapter(config.system).knobs(config);
 }
 
 Result<std::string> apply_knobs(const scenario::Scenario& scenario, const Knobs& knobs) {

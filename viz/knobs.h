@@ -11,25 +11,11 @@
 #include "base/result.h"
 #include "workloads/scenario/scenario.pb.h"
 #include "workloads/scenario/scenario_config.h"
+#include "workloads/systems/knobs.h"
 
 namespace streamlab::viz {
 
-struct Knobs {
-  bool has_storage = false;  // bookkeeper and pulsar systems.
-  std::uint32_t bookies = 0;
-  std::uint32_t ensemble = 0;
-  std::uint32_t write_quorum = 0;
-  std::uint32_t ack_quorum = 0;
-  bool fsync = true;  // Bookies' journal (storage systems) or the counter server's log.
-  bool recovery_fencing = true;
-  bool enforce_placement = true;
-  bool has_producers = false;
-  std::int64_t linger_ns = 0;  // Every producer's batching_max_delay.
-  bool has_dedup = false;
-  bool dedup = true;
-
-  bool operator==(const Knobs&) const = default;
-};
+using Knobs = workloads::Knobs;
 
 Knobs knobs_of(const workloads::ScenarioConfig& config);
 

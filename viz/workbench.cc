@@ -13,6 +13,7 @@
 
 #include "base/assert.h"
 #include "viz/chart.h"
+#include "workloads/systems/system_adapter.h"
 #include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::viz {
@@ -382,23 +383,23 @@ void Workbench::draw_charts() {
   const Snapshot& a = *snap_a_;
   const Snapshot* b = snap_b_.get();
   const ChartFrame frame{a.end_ns, &a.faults, &cursor_ns_, &scratch_};
-  const bool queue = config_->system == workloads::SystemKind::pulsar;
+  const workloads::LiveCharts& charts = workloads::system_adapter(config_->system).live_charts();
   {
     Lines l;
-    if (queue) {
-      l.add("A publish", series_of(a, "publish_rate"), kBlue);
-      l.add("A consume", series_of(a, "consume_rate"), kGreen);
-      if (b != nullptr) {
-        l.add("B publish", series_of(*b, "publish_rate"), kPaleBlue);
-        l.add("B consume", series_of(*b, "consume_rate"), kPaleGreen);
-      }
-    } else {
-      l.add("A ok", series_ending(a, "", "_rate"), kBlue);
-      if (b != nullptr) l.add("B ok", series_ending(*b, "", "_rate"), kPaleBlue);
+    const ImU32 colors[2][2] = {{kBlue, kPaleBlue}, {kGreen, kPaleGreen}};
+    for (int i = 0; i < 2; ++i) {
+      const workloads::LiveSeries& t = charts.throughput[i];
+      if (t.series != nullptr) l.add(t.label_a, series_of(a, t.series), colors[i][0]);
+    }
+    for (int i = 0; i < 2 && b != nullptr; ++i) {
+      const workloads::LiveSeries& t = charts.throughput[i];
+      if (t.series != nullptr) l.add(t.label_b, series_of(*b, t.series), colors[i][1]);
     }
     draw_chart("Throughput", "/s", l.view(), frame, kChartHeight);
   }
-  const auto percentiles = [&](const char* title, const char* prefix) {
+  for (const workloads::LiveLatency& latency : charts.latency) {
+    if (latency.title == nullptr) continue;
+    const char* prefix = latency.prefix;
     Lines l;
     l.add("A p50", series_ending(a, prefix, "_p50"), kGreen);
     l.add("A p99", series_ending(a, prefix, "_p99"), kOrange);
@@ -408,24 +409,22 @@ void Workbench::draw_charts() {
       l.add("B p99", series_ending(*b, prefix, "_p99"), kPaleOrange);
       l.add("B p99.9", series_ending(*b, prefix, "_p999"), kPaleRed);
     }
-    draw_chart(title, "ms", l.view(), frame, kChartHeight);
-  };
-  if (queue) {
-    percentiles("Publish latency", "publish");
-    percentiles("End-to-end latency", "end_to_end");
+    draw_chart(latency.title, "ms", l.view(), frame, kChartHeight);
+  }
+  if (charts.backlog.series != nullptr) {
     Lines backlog;
-    backlog.add("A backlog", series_of(a, "backlog"), kPurple);
-    if (b != nullptr) backlog.add("B backlog", series_of(*b, "backlog"), kPaleBlue);
+    backlog.add(charts.backlog.label_a, series_of(a, charts.backlog.series), kPurple);
+    if (b != nullptr) {
+      backlog.add(charts.backlog.label_b, series_of(*b, charts.backlog.series), kPaleBlue);
+    }
     draw_chart("Backlog", "msgs", backlog.view(), frame, kChartHeight * 0.8f);
-  } else {
-    percentiles("Latency", "");
   }
   {
-    const char* lost = queue ? "acked_not_in_log_total" : "lost_write_total";
+    const char* lost = charts.lost_series;
     Lines l;
     l.add("A lost", series_of(a, lost), kRed);
     l.add("A dup", series_of(a, "duplicate_total"), kOrange);
-    if (config_->system != workloads::SystemKind::counter) {
+    if (charts.quorums) {
       l.add("A <Qw", a.below_write_quorum, kPurple);
       l.add("A <Qa", a.below_ack_quorum, kBlue);
     }

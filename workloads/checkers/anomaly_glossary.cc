@@ -85,6 +85,20 @@ std::string_view find(const Meaning (&table)[N], std::string_view anomaly) {
 
 }  // namespace
 
+template <std::size_t N>
+std::vector<std::string> names(const Meaning (&table)[N]) {
+  std::vector<std::string> out;
+  for (const Meaning& m : table) out.emplace_back(m.anomaly);
+  return out;
+}
+
+std::vector<std::string> checker_anomalies(std::string_view checker) {
+  if (checker == "counter") return names(kCounter);
+  if (checker == "ledger") return names(kLedger);
+  if (checker == "queue") return names(kQueue);
+  return {};
+}
+
 std::string_view anomaly_meaning(std::string_view checker, std::string_view anomaly) {
   if (checker == "counter") return find(kCounter, anomaly);
   if (checker == "ledger") return find(kLedger, anomaly);

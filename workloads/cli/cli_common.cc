@@ -7,6 +7,7 @@
 #include "workloads/cli/cli.h"
 #include "workloads/report/json_writer.h"
 #include "workloads/scenario/units.h"
+#include "workloads/systems/system_adapter.h"
 
 namespace streamlab::cli {
 
@@ -122,7 +123,7 @@ std::string scenario_dir() {
 
 namespace {
 
-double metric(const workloads::RunResult& r, const char* name) {
+double metric(const workloads::RunResult& r, const std::string& name) {
   const auto it = r.check.metrics.find(name);
   return it == r.check.metrics.end() ? 0 : it->second;
 }
@@ -157,22 +158,20 @@ void print_summary(const ScenarioConfig& config, const workloads::RunResult& r,
               " %.1f ok/s\n",
               metric(r, "ops_invoked"), metric(r, "ops_ok"), metric(r, "ops_fail"),
               metric(r, "ops_info"), metric(r, "ops_pending"), metric(r, "throughput_ok_per_s"));
-  if (config.system == workloads::SystemKind::pulsar) {
-    std::printf("latency    publish p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
-                metric(r, "publish_p50"), metric(r, "publish_p99"), metric(r, "publish_p999"),
-                metric(r, "publish_max"));
-    std::printf("           end to end p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
-                metric(r, "end_to_end_p50"), metric(r, "end_to_end_p99"),
-                metric(r, "end_to_end_p999"), metric(r, "end_to_end_max"));
+  const char* lead = "latency    ";
+  for (const workloads::LatencyRow& row : workloads::system_adapter(config.system).latency_rows()) {
+    const std::string prefix = row.prefix;
+    std::printf("%s%s p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n", lead, row.label,
+                metric(r, prefix + "_p50"), metric(r, prefix + "_p99"),
+                metric(r, prefix + "_p999"), metric(r, prefix + "_max"));
+    lead = "           ";
+  }
+  if (r.check.metrics.count("deliveries") > 0) {
     std::printf("consume    %.0f deliveries (%.0f redelivered), %.1f/s; backlog max %.0f,"
                 " at the end %.0f\n",
                 metric(r, "deliveries"), metric(r, "redeliveries"),
                 metric(r, "throughput_consume_per_s"), metric(r, "backlog_max"),
                 metric(r, "backlog_end"));
-  } else {
-    std::printf("latency    add p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
-                metric(r, "add_latency_ms_p50"), metric(r, "add_latency_ms_p99"),
-                metric(r, "add_latency_ms_p999"), metric(r, "add_latency_ms_max"));
   }
   if (r.check.anomalies.empty()) {
     std::printf("anomalies  none\n");

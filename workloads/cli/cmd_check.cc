@@ -62,7 +62,7 @@ int cmd_check(int argc, char** argv) {
   }
   std::printf("scenario   %s (%s)\n", config.value().name.c_str(), args->positional[0].c_str());
   std::printf("checker    %s, %zu history file%s, files of %s\n",
-              workloads::checker_name(config.value().system), histories.size(),
+              config.value().checker.c_str(), histories.size(),
               histories.size() == 1 ? "" : "s", args->flags.at("--logs").c_str());
   if (check.value().anomalies.empty()) std::printf("anomalies  none\n");
   for (const auto& [name, count] : check.value().anomalies) {

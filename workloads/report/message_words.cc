@@ -7,10 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "broker/demo/counter.pb.h"
-#include "broker/pulsar/pulsar.pb.h"
-#include "broker/pulsar/wire.h"
-#include "broker/storage/storage.pb.h"
+#include "workloads/systems/system_adapter.h"
 
 namespace streamlab::workloads {
 
@@ -27,16 +24,7 @@ constexpr int kRepeatedShown = 4;
 
 // The envelope the system's nodes send, parsed; null when the bytes are not one.
 std::unique_ptr<Message> parse(SystemKind system, std::span<const std::uint8_t> bytes) {
-  std::unique_ptr<Message> m;
-  if (system == SystemKind::counter) {
-    m = std::make_unique<demo::CounterMessage>();
-  } else if (pulsar::is_pulsar_message(bytes)) {
-    m = std::make_unique<pulsar::PulsarMessage>();
-  } else {
-    m = std::make_unique<storage::StorageMessage>();
-  }
-  if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
-  return m;
+  return system_adapter(system).parse_message(bytes);
 }
 
 void append_value(const Message& m, const FieldDescriptor& f, int index, std::string& out);

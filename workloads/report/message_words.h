@@ -12,8 +12,8 @@
 
 namespace streamlab::workloads {
 
-// How `system`'s nodes frame their messages decides how the bytes are read; bytes that
-// do not parse are "<N bytes, not a message>".
+// How `system`'s nodes frame their messages (its adapter's parse_message) decides how the
+// bytes are read; bytes that do not parse are "<N bytes, not a message>".
 std::string describe_message(SystemKind system, std::span<const std::uint8_t> bytes);
 // Just the body's type, e.g. "add_entry" or "send": a span's name on the timeline.
 std::string message_kind(SystemKind system, std::span<const std::uint8_t> bytes);

@@ -12,6 +12,7 @@
 #include "workloads/checkers/anomaly_glossary.h"
 #include "workloads/report/files.h"
 #include "workloads/run/reproduce.h"
+#include "workloads/systems/system_adapter.h"
 #include "workloads/report/report_charts.h"
 #include "workloads/report/fault_windows.h"
 #include "workloads/report/html_escape.h"
@@ -28,7 +29,6 @@ namespace {
 
 using workloads::html_escape;
 using workloads::RunResult;
-using workloads::SystemKind;
 
 // [SECTION] Formatting helpers
 
@@ -119,7 +119,7 @@ std::string summary_section(const ScenarioConfig& config, const RunResult& r,
   const std::pair<const char*, std::string> rows[] = {
       {"scenario", config.name},
       {"file", path},
-      {"checker", workloads::checker_name(config.system)},
+      {"checker", config.checker},
       {"seed", std::to_string(r.seed)},
       {"trace hash", hex64(r.trace_hash)},
       {"simulated time", seconds_text(r.sim_time_ns)},
@@ -158,7 +158,7 @@ std::string expectations_section(const ScenarioConfig& config, const RunResult& 
 // [SECTION] Anomalies
 
 std::string anomalies_section(const ScenarioConfig& config, const RunResult& r) {
-  const std::string_view checker = workloads::checker_name(config.system);
+  const std::string_view checker = config.checker;
   std::string out = "<section id=\"anomalies\"><h2>Anomalies</h2>";
   if (r.check.anomalies.empty()) out += "<p>The checker found no anomaly.</p>";
   for (const auto& [name, count] : r.check.anomalies) {
@@ -172,10 +172,10 @@ std::string anomalies_section(const ScenarioConfig& config, const RunResult& r) 
            "</blockquote></div>";
   }
   std::string absent;
-  for (const std::string& name : workloads::known_anomalies(config.system)) {
+  for (const std::string& name : workloads::checker_anomalies(config.checker)) {
     if (anomaly_count(r, name) > 0) continue;
     const std::string_view meaning =
-        workloads::anomaly_meaning(workloads::checker_name(config.system), name);
+        workloads::anomaly_meaning(config.checker, name);
     absent += "<tr>" + cell(name) + cell(std::string(meaning)) +
               "</tr>";
   }
@@ -188,73 +188,18 @@ std::string anomalies_section(const ScenarioConfig& config, const RunResult& r) 
 
 // [SECTION] Metrics
 
-enum class Unit { count, per_s };
-
-struct MetricRow {
-  const char* label;
-  const char* metric;
-  Unit unit;
-};
-
-std::vector<MetricRow> metric_rows(SystemKind system) {
-  switch (system) {
-    case SystemKind::pulsar:
-      return {{"sends invoked", "ops_invoked", Unit::count},
-              {"sends ok", "ops_ok", Unit::count},
-              {"sends failed", "ops_fail", Unit::count},
-              {"sends with unknown outcome", "ops_info", Unit::count},
-              {"sends pending at the end", "ops_pending", Unit::count},
-              {"deliveries", "deliveries", Unit::count},
-              {"redeliveries", "redeliveries", Unit::count},
-              {"acks", "acks", Unit::count},
-              {"publish throughput", "throughput_publish_per_s", Unit::per_s},
-              {"consume throughput", "throughput_consume_per_s", Unit::per_s},
-              {"backlog max", "backlog_max", Unit::count},
-              {"backlog at the end", "backlog_end", Unit::count},
-              {"messages in the log", "log_messages", Unit::count},
-              {"entries in the log", "log_entries", Unit::count},
-              {"network messages dropped", "messages_dropped", Unit::count}};
-    case SystemKind::bookkeeper:
-      return {{"appends invoked", "ops_invoked", Unit::count},
-              {"appends ok", "ops_ok", Unit::count},
-              {"appends failed", "ops_fail", Unit::count},
-              {"appends with unknown outcome", "ops_info", Unit::count},
-              {"appends pending at the end", "ops_pending", Unit::count},
-              {"throughput", "throughput_ok_per_s", Unit::per_s},
-              {"ledgers", "ledgers", Unit::count},
-              {"ledger entries", "ledger_entries", Unit::count},
-              {"entries below the write quorum", "entries_below_write_quorum", Unit::count},
-              {"recoveries", "recoveries", Unit::count},
-              {"network messages dropped", "messages_dropped", Unit::count}};
-    case SystemKind::counter:
-      return {{"adds invoked", "ops_invoked", Unit::count},
-              {"adds ok", "ops_ok", Unit::count},
-              {"adds failed", "ops_fail", Unit::count},
-              {"adds with unknown outcome", "ops_info", Unit::count},
-              {"adds pending at the end", "ops_pending", Unit::count},
-              {"throughput", "throughput_ok_per_s", Unit::per_s},
-              {"records in the server's log", "log_records", Unit::count},
-              {"network messages dropped", "messages_dropped", Unit::count}};
-  }
-  return {};
-}
-
-std::string metric_value(const RunResult& r, const char* name, Unit unit) {
+std::string metric_value(const RunResult& r, const char* name, bool per_s) {
   const std::optional<double> v = metric(r, name);
   if (!v) return "-";
-  return unit == Unit::count ? count_text(*v) : printf_text("%.1f/s", *v);
+  return per_s ? printf_text("%.1f/s", *v) : count_text(*v);
 }
 
 // Latency percentiles, one row per kind: (label, metric prefix).
-std::string latency_table(const RunResult& r, SystemKind system) {
-  const std::vector<std::pair<const char*, const char*>> kinds =
-      system == SystemKind::pulsar
-          ? std::vector<std::pair<const char*, const char*>>{{"publish", "publish"},
-                                                             {"end to end", "end_to_end"}}
-          : std::vector<std::pair<const char*, const char*>>{{"add", "add_latency_ms"}};
+std::string latency_table(const RunResult& r, const workloads::SystemAdapter& system) {
   std::string out = "<table>" + header_row({"latency (ms)", "p50", "p99", "p99.9", "max"});
-  for (const auto& [label, prefix] : kinds) {
-    out += "<tr>" + cell(label);
+  for (const workloads::LatencyRow& row : system.latency_rows()) {
+    const std::string prefix = row.prefix;
+    out += "<tr>" + cell(row.label);
     for (const char* q : {"_p50", "_p99", "_p999", "_max"}) {
       const std::optional<double> v = metric(r, std::string(prefix) + q);
       out += num_cell(v ? printf_text("%.3f", *v) : "-");
@@ -265,11 +210,12 @@ std::string latency_table(const RunResult& r, SystemKind system) {
 }
 
 std::string metrics_section(const ScenarioConfig& config, const RunResult& r) {
-  std::string out = "<section id=\"metrics\"><h2>Metrics</h2>" +
-                    latency_table(r, config.system) + "<table>";
-  for (const MetricRow& row : metric_rows(config.system)) {
+  const workloads::SystemAdapter& system = workloads::system_adapter(config.system);
+  std::string out = "<section id=\"metrics\"><h2>Metrics</h2>" + latency_table(r, system) +
+                    "<table>";
+  for (const workloads::MetricRow& row : system.metric_rows()) {
     out += "<tr><th>" + html_escape(row.label) + "</th>" +
-           num_cell(metric_value(r, row.metric, row.unit)) + "</tr>";
+           num_cell(metric_value(r, row.metric, row.per_s)) + "</tr>";
   }
   out += "</table><details><summary>Every metric the checker reported</summary><table>" +
          header_row({"metric", "value"});

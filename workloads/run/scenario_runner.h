@@ -14,9 +14,8 @@
 #include "sim/kernel.h"
 #include "sim/trace.h"
 #include "workloads/checkers/check_result.h"
-#include "workloads/history/history.h"
-#include "workloads/history/ledger_history.h"
 #include "workloads/history/queue_history.h"
+#include "workloads/history/run_history.h"
 #include "workloads/scenario/scenario_config.h"
 
 namespace streamlab::sim {
@@ -24,14 +23,6 @@ class World;
 }  // namespace streamlab::sim
 
 namespace streamlab::workloads {
-
-// The clients' history, kept when RunOptions::keep_history asks (for export); only the
-// run's system's vector is filled.
-struct RunHistory {
-  std::vector<Op> counter;
-  std::vector<LedgerOp> ledger;
-  std::vector<QueueOp> queue;
-};
 
 // Why a run stopped before its end: it went over its budget (RunBudget). A runaway run is
 // not judged; it fails as a kind of its own, next to safety and liveness.

@@ -3,104 +3,11 @@
 #include <algorithm>
 
 #include "base/assert.h"
-#include "broker/demo/counter_log.h"
-#include "broker/demo/counter_server.h"
-#include "broker/pulsar/broker.h"
-#include "broker/storage/bookie.h"
-#include "broker/storage/metadata_store.h"
-#include "workloads/checkers/counter_checker.h"
-#include "workloads/clients/counter_client.h"
-#include "workloads/checkers/ledger_checker.h"
-#include "workloads/clients/ledger_writer.h"
-#include "workloads/checkers/queue_checker.h"
-#include "workloads/clients/queue_client.h"
 #include "workloads/run/resident_memory.h"
+#include "workloads/systems/system_adapter.h"
 #include "workloads/scenario/units.h"
 
 namespace streamlab::workloads {
-
-// The histories of every system; the run's clients record into their system's one.
-struct ScenarioSession::System {
-  explicit System(sim::World& world)
-      : counter([&world] { return world.kernel().now(); }),
-        ledger([&world] { return world.kernel().now(); }),
-        queue([&world] { return world.kernel().now(); }) {}
-  History counter;
-  LedgerHistory ledger;
-  QueueHistory queue;
-  std::int64_t max_client_timeout_ns = 0;  // Counter clients: for the liveness settle time.
-};
-
-namespace {
-
-void install_counter(const ScenarioConfig& config, sim::World& world, History& history,
-                     std::int64_t& max_timeout_ns) {
-  const demo::CounterServerConfig server_config = config.counter.server_config;
-  world.set_factory(config.counter.server, [server_config](Runtime& rt) {
-    return std::make_unique<demo::CounterServer>(rt, server_config);
-  });
-  for (const ClientSpec& client : config.clients) {
-    const CounterClientConfig client_config = client.config;
-    max_timeout_ns = std::max(max_timeout_ns, client_config.timeout_ns);
-    world.set_factory(client.node, [client_config, &history](Runtime& rt) {
-      return std::make_unique<CounterClient>(rt, client_config, history);
-    });
-  }
-}
-
-// The storage nodes both storage-backed systems share.
-void install_storage(const BookKeeperSystemConfig& bk, sim::World& world) {
-  const storage::MetadataStoreConfig store_config = bk.store;
-  world.set_factory(bk.metadata, [store_config](Runtime& rt) {
-    return std::make_unique<storage::MetadataStore>(rt, store_config);
-  });
-  const storage::BookieConfig bookie_config = bk.bookie;
-  for (const std::uint32_t b : bk.bookies) {
-    world.set_factory(b, [bookie_config](Runtime& rt) {
-      return std::make_unique<storage::Bookie>(rt, bookie_config);
-    });
-  }
-}
-
-void install_bookkeeper(const ScenarioConfig& config, sim::World& world, LedgerHistory& history) {
-  install_storage(config.bookkeeper, world);
-  for (const WriterSpec& writer : config.writers) {
-    const LedgerWriterConfig writer_config = writer.config;
-    world.set_factory(writer.node, [writer_config, &history](Runtime& rt) {
-      return std::make_unique<LedgerWriter>(rt, writer_config, history);
-    });
-  }
-}
-
-void install_pulsar(const ScenarioConfig& config, sim::World& world, QueueHistory& history) {
-  install_storage(config.bookkeeper, world);
-  const pulsar::BrokerConfig broker_config = config.pulsar.broker;
-  for (const std::uint32_t b : config.pulsar.brokers) {
-    world.set_factory(b, [broker_config](Runtime& rt) {
-      return std::make_unique<pulsar::Broker>(rt, broker_config);
-    });
-  }
-  for (const QueueClientSpec& spec : config.queue_clients) {
-    const QueueClientConfig client_config = spec.config;
-    world.set_factory(spec.node, [client_config, &history](Runtime& rt) {
-      return std::make_unique<QueueClient>(rt, client_config, history);
-    });
-  }
-}
-
-// The bookies' journals as the world's disks hold them now: views into the disks.
-std::map<std::string, std::span<const std::uint8_t>> journals_of(const ScenarioConfig& config,
-                                                                  sim::World& world) {
-  std::map<std::string, std::span<const std::uint8_t>> journals;
-  for (const std::uint32_t b : config.bookkeeper.bookies) {
-    SL_ASSERT_MSG(world.disk(b).kept_from(storage::kJournalFile) == 0,
-                  "journals of a keep_recent_only run cannot be judged");
-    journals[config.topology.nodes[b].name] = world.disk(b).view(storage::kJournalFile);
-  }
-  return journals;
-}
-
-}  // namespace
 
 ScenarioSession::ScenarioSession(const ScenarioConfig& config, const RunOptions& options)
     : config_(config),
@@ -111,22 +18,10 @@ ScenarioSession::ScenarioSession(const ScenarioConfig& config, const RunOptions&
   if (options.observer) world_->kernel().set_observer(options.observer);
   world_->set_trace_sink(options.trace_sink);
   injector_ = std::make_unique<sim::FaultInjector>(*world_);
-  system_ = std::make_unique<System>(*world_);
-  if (options.queue_ops) system_->queue.stream_to(options.queue_ops);
   if (config.has_swarm && config.swarm.liveness) {
     injector_->schedule_heal_everything(config.swarm.stop_ns);
   }
-  switch (config.system) {
-    case SystemKind::counter:
-      install_counter(config, *world_, system_->counter, system_->max_client_timeout_ns);
-      break;
-    case SystemKind::bookkeeper:
-      install_bookkeeper(config, *world_, system_->ledger);
-      break;
-    case SystemKind::pulsar:
-      install_pulsar(config, *world_, system_->queue);
-      break;
-  }
+  system_ = system_adapter(config.system).install(config, *world_, InstallOptions{options.queue_ops});
   injector_->schedule(scheduled_faults(config, seed_));
   world_->start();
 }
@@ -169,43 +64,11 @@ std::optional<sim::Fault> ScenarioSession::inject_now(sim::Fault fault) {
 }
 
 CheckResult ScenarioSession::check(std::int64_t duration_ns, bool at_end) const {
-  const auto process_name = [this](std::uint32_t id) { return config_.topology.nodes[id].name; };
-  switch (config_.system) {
-    case SystemKind::counter: {
-      CounterCheckInput input;
-      input.history = &system_->counter.ops();
-      input.server_log = world_->disk(config_.counter.server).view(demo::kCounterLogFile);
-      input.process_name = process_name;
-      input.duration_ns = duration_ns;
-      if (at_end && config_.has_swarm && config_.swarm.liveness) {
-        input.recover_by_ns = config_.swarm.stop_ns + config_.recovery_bound_ns;
-        input.settle_by_ns = config_.duration_ns - system_->max_client_timeout_ns;
-      }
-      return check_counter(input);
-    }
-    case SystemKind::bookkeeper: {
-      LedgerCheckInput input;
-      input.history = &system_->ledger.ops();
-      input.metadata_log = world_->disk(config_.bookkeeper.metadata).view(storage::kMetadataLogFile);
-      input.journals = journals_of(config_, *world_);
-      input.process_name = process_name;
-      input.duration_ns = duration_ns;
-      return check_ledgers(input);
-    }
-    case SystemKind::pulsar: {
-      QueueCheckInput input;
-      input.history = &system_->queue.ops();
-      input.metadata_log = world_->disk(config_.bookkeeper.metadata).view(storage::kMetadataLogFile);
-      input.journals = journals_of(config_, *world_);
-      input.process_name = process_name;
-      input.duration_ns = duration_ns;
-      input.topics = config_.pulsar.topics;
-      input.subscriptions = config_.pulsar.subscriptions;
-      return check_queue(input);
-    }
-  }
-  SL_ASSERT_MSG(false, "session: unknown system");
-  return {};
+  WorldFiles files(*world_);
+  Result<CheckResult> result = system_->check(JudgeRequest{&config_, &files, duration_ns, at_end});
+  // A simulated node's files are always there to read.
+  SL_ASSERT_MSG(result.ok(), result.ok() ? "" : result.error().c_str());
+  return std::move(result.value());
 }
 
 CheckResult ScenarioSession::check_so_far() const { return check(now(), false); }
@@ -264,11 +127,7 @@ RunResult ScenarioSession::finish() {
       std::count_if(log.begin(), log.end(), [](const sim::FaultLogEntry& e) { return !e.lifted; }));
   result.check.metrics["messages_dropped"] =
       static_cast<double>(world_->network().stats().messages_dropped);
-  if (options_.keep_history) {
-    result.history.counter = system_->counter.take();
-    result.history.ledger = system_->ledger.take();
-    result.history.queue = system_->queue.take();
-  }
+  if (options_.keep_history) system_->take_history(result.history);
   result.trace_hash = world_->kernel().trace_hash();
   result.sim_time_ns = now();
   result.events = world_->kernel().events_executed();

@@ -16,6 +16,7 @@
 #include "sim/faults.h"
 #include "sim/world.h"
 #include "workloads/run/scenario_runner.h"
+#include "workloads/systems/system_adapter.h"
 
 namespace streamlab::workloads {
 
@@ -58,8 +59,6 @@ class ScenarioSession {
   RunResult finish();
 
  private:
-  struct System;
-
   CheckResult check(std::int64_t duration_ns, bool at_end) const;
   // Runs to the end in slices, checking the budget between them; what stopped it early.
   Runaway run_to_end_on_budget();
@@ -71,7 +70,7 @@ class ScenarioSession {
   std::chrono::steady_clock::time_point wall_start_;
   std::unique_ptr<sim::World> world_;
   std::unique_ptr<sim::FaultInjector> injector_;
-  std::unique_ptr<System> system_;
+  std::unique_ptr<SystemRun> system_;
   bool finished_ = false;
 };
 

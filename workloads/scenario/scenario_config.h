@@ -77,6 +77,9 @@ struct ScenarioConfig {
   std::uint64_t seed = 1;
   sim::Topology topology;
   SystemKind system = SystemKind::counter;
+  // The checker the system is judged by ("counter", "ledger", "queue"); its anomalies
+  // (workloads/checkers/anomaly_glossary.h) are what expectations may name.
+  std::string checker;
   CounterSystemConfig counter;
   std::vector<ClientSpec> clients;
   BookKeeperSystemConfig bookkeeper;
@@ -90,9 +93,5 @@ struct ScenarioConfig {
   std::vector<Expectation> expectations;
 };
 
-// The anomalies a system's checker can report; expectations must name one of them.
-const std::vector<std::string>& known_anomalies(SystemKind system);
-// The checker each system is judged by.
-const char* checker_name(SystemKind system);
 
 }  // namespace streamlab::workloads

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/assert.h"
+#include "workloads/checkers/anomaly_glossary.h"
 #include "workloads/scenario/load_sections.h"
 
 namespace streamlab::workloads {
@@ -67,18 +68,19 @@ void load_clients(const scenario::Workload& in, const Place& place, LoadContext&
 }
 
 void load_checkers(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
-                   SystemKind system) {
+                   const std::string& checker) {
   for (int i = 0; i < in.checker_size(); ++i) {
-    if (in.checker(i) != checker_name(system)) {
+    if (in.checker(i) != checker) {
       ctx.error(place.at("checker", i), "checker: unknown checker \"" + in.checker(i) +
-                                            "\"; this system has: " + checker_name(system));
+                                            "\"; this system has: " + checker);
     }
   }
 }
 
 void load_expectations(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
                        ScenarioConfig* out) {
-  const auto& known = known_anomalies(out->system);
+  if (out->checker.empty()) return;  // No system, already an error: its names are unknown.
+  const std::vector<std::string> known = checker_anomalies(out->checker);
   for (int i = 0; i < in.expect_size(); ++i) {
     const scenario::Expect& e = in.expect(i);
     const Place ep = place.nested("expect", e, i);
@@ -93,36 +95,6 @@ void load_expectations(const scenario::Scenario& in, const Place& place, LoadCon
 }
 
 }  // namespace
-
-const std::vector<std::string>& known_anomalies(SystemKind system) {
-  static const std::vector<std::string> counter = {"lost-write", "duplicate", "unexpected",
-                                                   "not-recovered"};
-  static const std::vector<std::string> ledger = {"lost-write", "duplicate", "unexpected",
-                                                  "split-brain"};
-  // workloads/queue_checker.h defines each.
-  static const std::vector<std::string> queue = {
-      "lost-write",        "duplicate",         "duplicate-delivery", "unseen",
-      "poll-skip",         "nonmonotonic-poll", "nonmonotonic-send",  "inconsistent-offsets",
-      "unexpected",        "split-brain",
-      "G1a",               "partial-txn"};
-  switch (system) {
-    case SystemKind::counter: return counter;
-    case SystemKind::bookkeeper: return ledger;
-    case SystemKind::pulsar: return queue;
-  }
-  SL_ASSERT_MSG(false, "unknown system kind");
-  return counter;
-}
-
-const char* checker_name(SystemKind system) {
-  switch (system) {
-    case SystemKind::counter: return "counter";
-    case SystemKind::bookkeeper: return "ledger";
-    case SystemKind::pulsar: return "queue";
-  }
-  SL_ASSERT_MSG(false, "unknown system kind");
-  return "";
-}
 
 Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name) {
   LoadContext ctx(file_name);
@@ -148,17 +120,20 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   const Place sp = root.nested("system", in.system());
   if (in.system().has_counter()) {
     out.system = SystemKind::counter;
+    out.checker = "counter";
     if (!ctx.failed()) {
       load_counter(in.system().counter(), sp.nested("counter", in.system().counter()), ctx, &out);
     }
   } else if (in.system().has_bookkeeper()) {
     out.system = SystemKind::bookkeeper;
+    out.checker = "ledger";
     if (!ctx.failed()) {
       load_bookkeeper(in.system().bookkeeper(), sp.nested("bookkeeper", in.system().bookkeeper()),
                       ctx, &out);
     }
   } else if (in.system().has_pulsar()) {
     out.system = SystemKind::pulsar;
+    out.checker = "queue";
     if (!ctx.failed()) {
       load_pulsar(in.system().pulsar(), sp.nested("pulsar", in.system().pulsar()), ctx, &out);
     }
@@ -176,7 +151,7 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   if (in.has_swarm() && !ctx.failed()) {
     load_swarm(in.swarm(), root.nested("swarm", in.swarm()), ctx, &out);
   }
-  load_checkers(in, root, ctx, out.system);
+  load_checkers(in, root, ctx, out.checker);
   load_expectations(in, root, ctx, &out);
   if (ctx.failed()) return Error{ctx.joined_errors()};
   return out;

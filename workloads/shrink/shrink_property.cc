@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/assert.h"
+#include "workloads/checkers/anomaly_glossary.h"
 
 namespace streamlab::workloads {
 
@@ -18,19 +19,19 @@ bool fails(const Expectation& e, const CheckResult& check) {
   return found(check, e.anomaly) != e.present;
 }
 
-std::string known_list(SystemKind system) {
+std::string known_list(const std::vector<std::string>& known) {
   std::string names;
-  for (const std::string& k : known_anomalies(system)) names += (names.empty() ? "" : ", ") + k;
+  for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
   return names;
 }
 
 Result<ShrinkProperty> keep_named(const ScenarioConfig& config, std::uint64_t seed,
                                   const CheckResult& check, const std::string& anomaly) {
-  const auto& known = known_anomalies(config.system);
+  const std::vector<std::string> known = checker_anomalies(config.checker);
   if (std::find(known.begin(), known.end(), anomaly) == known.end()) {
     return Error{"--keep: unknown anomaly \"" + anomaly + "\"; " + config.file +
-                 " is judged by the " + checker_name(config.system) +
-                 " checker, which knows: " + known_list(config.system)};
+                 " is judged by the " + config.checker + " checker, which knows: " +
+                 known_list(known)};
   }
   if (!found(check, anomaly)) {
     return Error{config.file + ": seed " + std::to_string(seed) + " finds no " + anomaly +

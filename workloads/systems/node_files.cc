@@ -1,0 +1,37 @@
+#include "workloads/systems/node_files.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "base/assert.h"
+
+namespace streamlab::workloads {
+
+Result<std::span<const std::uint8_t>> WorldFiles::file(std::uint32_t node,
+                                                       const std::string& name) {
+  SL_ASSERT_LT(node, world_.node_count());
+  // A keep_recent_only file (capacity runs) has forgotten its head: no checker can judge it.
+  SL_ASSERT_MSG(world_.disk(node).kept_from(name) == 0,
+                "the files of a keep_recent_only run cannot be judged");
+  return world_.disk(node).view(name);
+}
+
+Result<std::span<const std::uint8_t>> SavedFiles::file(std::uint32_t node,
+                                                       const std::string& name) {
+  SL_ASSERT_LT(node, config_.topology.nodes.size());
+  const auto key = std::make_pair(node, name);
+  if (const auto it = read_.find(key); it != read_.end()) {
+    return std::span<const std::uint8_t>(it->second);
+  }
+  const std::string& node_name = config_.topology.nodes[node].name;
+  const std::string path = (std::filesystem::path(dir_) / node_name / name).string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"cannot read " + path + " (" + node_name + "'s file)"};
+  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
+                                  std::istreambuf_iterator<char>()};
+  if (in.bad()) return Error{"cannot read " + path};
+  return std::span<const std::uint8_t>(read_.emplace(key, std::move(bytes)).first->second);
+}
+
+}  // namespace streamlab::workloads
