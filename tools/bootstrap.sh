@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian machine: install what is missing, build, then
-#   tools/bootstrap.sh demo   run the default scenario and print its summary
+#   tools/bootstrap.sh demo   what the workbench is for: a split brain found, and its safe
+#                             twin clean, each with its summary
 #   tools/bootstrap.sh test   run the whole test suite, in the release and the dev
 #                             (ASan + UBSan) builds; both must agree on trace hashes
 set -euo pipefail
@@ -40,7 +41,18 @@ case "${1:-}" in
   demo)
     install_missing
     build release
-    ./build/release/bin/streamlab run workloads/scenarios/counter-basic.textproto
+    scenarios=workloads/scenarios
+    echo
+    echo "== A broker pauses past its session; another takes its topic. Fencing OFF:"
+    # An unsafe scenario exits 0 when it finds the anomaly it expects.
+    ./build/release/bin/streamlab run $scenarios/zombie-broker-gc-pause.unsafe.textproto
+    echo
+    echo "== The same seed and faults, fencing ON (BookKeeper's recovery fences the bookies):"
+    ./build/release/bin/streamlab run $scenarios/zombie-broker-gc-pause.safe.textproto
+    echo
+    echo "Watch both side by side in the GUI (on a desktop, or under xvfb-run):"
+    echo "  build/release/bin/streamlab-gui $scenarios/zombie-broker-gc-pause.unsafe.textproto --seed 1"
+    echo "Every scenario: build/release/bin/streamlab list"
     ;;
   test)
     install_missing
