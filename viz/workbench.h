@@ -46,6 +46,10 @@ class Workbench {
   void act(const sim::Fault& fault);
   void node_menu(std::uint32_t node);
   void zone_menu(std::uint32_t zone);
+  // Steps of draw_cluster (viz/cluster_view.cc).
+  void forget_gone_picks(std::uint32_t nodes, std::uint32_t zones);
+  void drag_to_partition(ImDrawList* draw, ImVec2 mouse, int hovered_node);
+  void cluster_menus(int hovered_node, int hovered_zone);
 
   WorkbenchOptions options_;
   std::vector<std::string> shipped_;
