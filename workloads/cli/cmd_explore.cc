@@ -156,10 +156,10 @@ std::vector<SeedOutcome> run_seeds(const ScenarioConfig& config, const ExploreRe
       outcomes[i] = run_seed(config, request, seeds[i]);
       if (outcomes[i].failure != Failure::none) ++failed;
       const std::size_t finished = ++done;
-      // A terminal gets one line redrawn in place; a log file gets a line per 5%, and a
-      // line for every seed that did not end well, as it happens.
-      const bool news = outcomes[i].failure == Failure::crash ||
-                        outcomes[i].failure == Failure::runaway;
+      // A terminal gets one line redrawn in place; a log file gets a line per 5%; both get
+      // a line for every seed that fails, as it happens, so a long batch need not end
+      // before its first failure can be looked at.
+      const bool news = outcomes[i].failure != Failure::none;
       if (!interactive && !news && finished % progress_step != 0 && finished != seeds.size()) {
         continue;
       }
@@ -167,8 +167,9 @@ std::vector<SeedOutcome> run_seeds(const ScenarioConfig& config, const ExploreRe
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (news) {
-        std::fprintf(stderr, "%sexplore: seed %" PRIu64 ": %s\n", interactive ? "\r" : "",
-                     seeds[i], outcomes[i].failed.front().c_str());
+        std::fprintf(stderr, "%sexplore: seed %" PRIu64 ": %s: %s\n", interactive ? "\r" : "",
+                     seeds[i], failure_name(outcomes[i].failure),
+                     outcomes[i].failed.empty() ? "" : outcomes[i].failed.front().c_str());
       }
       std::fprintf(stderr, "%sexplore: %zu/%zu seeds, %zu failed, %.1f s%s",
                    interactive ? "\r" : "", finished, seeds.size(), failed.load(), elapsed,
