@@ -118,4 +118,12 @@ class SystemAdapter {
 
 const SystemAdapter& system_adapter(SystemKind kind);
 
+// `bytes` parsed as a message M; null when they are not one (for parse_message).
+template <typename M>
+std::unique_ptr<google::protobuf::Message> parse_as(std::span<const std::uint8_t> bytes) {
+  auto m = std::make_unique<M>();
+  if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
+  return m;
+}
+
 }  // namespace streamlab::workloads

@@ -62,9 +62,7 @@ class BookKeeperAdapter final : public SystemAdapter {
   }
   std::unique_ptr<google::protobuf::Message> parse_message(
       std::span<const std::uint8_t> bytes) const override {
-    auto m = std::make_unique<storage::StorageMessage>();
-    if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
-    return m;
+    return parse_as<storage::StorageMessage>(bytes);
   }
   std::vector<MetricRow> metric_rows() const override {
     return {{"appends invoked", "ops_invoked", false},

@@ -83,9 +83,7 @@ class CounterAdapter final : public SystemAdapter {
   }
   std::unique_ptr<google::protobuf::Message> parse_message(
       std::span<const std::uint8_t> bytes) const override {
-    auto m = std::make_unique<demo::CounterMessage>();
-    if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
-    return m;
+    return parse_as<demo::CounterMessage>(bytes);
   }
   std::vector<MetricRow> metric_rows() const override {
     return {{"adds invoked", "ops_invoked", false},

@@ -77,14 +77,8 @@ class PulsarAdapter final : public SystemAdapter {
   // nodes in theirs.
   std::unique_ptr<google::protobuf::Message> parse_message(
       std::span<const std::uint8_t> bytes) const override {
-    std::unique_ptr<google::protobuf::Message> m;
-    if (pulsar::is_pulsar_message(bytes)) {
-      m = std::make_unique<pulsar::PulsarMessage>();
-    } else {
-      m = std::make_unique<storage::StorageMessage>();
-    }
-    if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
-    return m;
+    return pulsar::is_pulsar_message(bytes) ? parse_as<pulsar::PulsarMessage>(bytes)
+                                            : parse_as<storage::StorageMessage>(bytes);
   }
   std::vector<MetricRow> metric_rows() const override {
     return {{"sends invoked", "ops_invoked", false},
