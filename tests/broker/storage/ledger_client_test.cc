@@ -299,6 +299,33 @@ TEST(LedgerClientTest, AddTimeoutReplacesPausedBookieWithAckQuorumOne) {
   run_add_timeout(1);
 }
 
+// A bookie's replies are lost for a moment (a one-way partition drops them and breaks
+// only its side of the connection), then flow again. The writer's requests each wait for
+// their own reply: the lost ones time out and the bookie is replaced, rather than later
+// replies answering them and LAC waiting forever for entries that never got their quorum
+// (txn-swarm.safe seed 8467: the coordinator's log stalled for the rest of the run).
+TEST(LedgerClientTest, LostRepliesTimeOutEvenWhenLaterRepliesArrive) {
+  Cluster c(spec({0, 0, 0}, 1));
+  c.config(0).add_timeout_ns = 200 * kMs;
+  c.start();
+  const std::uint64_t id = c.create(0, options(2, 2, 2));
+  ASSERT_NE(id, 0u);
+  const std::string mute = ensemble_of(*c.metadata(id), 0)[1];
+  c.writer(0).append(id, 200, 2 * kMs);
+  c.run_for(40 * kMs);
+  const auto cut = c.world().network().partition({c.node(mute)}, {c.writer_id(0)}, true);
+  c.run_for(10 * kMs);
+  c.world().network().remove(cut);
+  ASSERT_TRUE(c.run_until([&] { return c.log(0).adds.size() == 200; }, kSec))
+      << "LAC stalled behind the entries whose replies were lost";
+  expect_in_order(c.log(0), 200);
+  const auto m = c.metadata(id);
+  ASSERT_TRUE(m.has_value());
+  ASSERT_EQ(m->fragments_size(), 2) << "the bookie whose replies were lost was never replaced";
+  const std::vector<std::string> second = ensemble_of(*m, 1);
+  EXPECT_EQ(std::count(second.begin(), second.end(), mute), 0);
+}
+
 // close() during an ensemble change waits for the change: the entry held back during it
 // is sent to the new ensemble and acknowledged, and the close then ends the ledger after
 // it. A second close() meanwhile is refused with `closed`. (It used to turn the change's
