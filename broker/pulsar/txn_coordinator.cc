@@ -201,12 +201,25 @@ void TxnCoordinator::add_part(NodeId from, const TxnAddPart& request) {
     reply(from, request_id, MALFORMED_REQUEST);
     return;
   }
-  if (!it->second.topics.insert(request.topic()).second) {
+  Txn& txn = it->second;
+  const auto unlogged = txn.unlogged.find(request.topic());
+  if (unlogged != txn.unlogged.end()) {
+    unlogged->second.emplace_back(from, request_id);
+    return;
+  }
+  if (!txn.topics.insert(request.topic()).second) {
     reply(from, request_id, NO_ERROR);
     return;
   }
-  append(record_of(key, it->second),
-         [this, from, request_id] { reply(from, request_id, NO_ERROR); });
+  txn.unlogged[request.topic()].emplace_back(from, request_id);
+  append(record_of(key, txn), [this, key, topic = request.topic()] {
+    Txn& t = txns_.at(key);
+    const auto waiting = t.unlogged.find(topic);
+    SL_ASSERT_MSG(waiting != t.unlogged.end(), "txn coordinator: a registration logged twice");
+    const std::vector<std::pair<NodeId, std::uint64_t>> requests = std::move(waiting->second);
+    t.unlogged.erase(waiting);
+    for (const auto& [node, id] : requests) reply(node, id, NO_ERROR);
+  });
 }
 
 void TxnCoordinator::end(NodeId from, const TxnEnd& request) {
@@ -374,10 +387,14 @@ void TxnCoordinator::close(bool fenced) {
   const bool was_loading = state_ == State::loading;
   state_ = State::closing;
   services_.rt.note(fenced ? "txn coordinator: closed, fenced" : "txn coordinator: closed");
-  // Ends in progress are the next coordinator's to finish; their clients ask it again.
+  // Ends and registrations in progress are the next coordinator's; their clients ask it again.
   for (auto& [key, txn] : txns_) {
     for (const auto& [node, request_id] : txn.waiters) reply(node, request_id, NOT_COORDINATOR);
     txn.waiters.clear();
+    for (const auto& [topic, requests] : txn.unlogged) {
+      for (const auto& [node, request_id] : requests) reply(node, request_id, NOT_COORDINATOR);
+    }
+    txn.unlogged.clear();
   }
   if (was_loading) waiters_.finish(NOT_COORDINATOR);
   maybe_finish_close();

@@ -63,7 +63,11 @@ class TxnCoordinator {
     std::string owner;
     std::uint64_t epoch = 0;
     Nanos timeout_at_ns = 0;
-    std::set<std::string> topics;
+    std::set<std::string> topics;  // Registered, though maybe not yet logged.
+    // Topics whose registration is still being logged, with the TxnAddPart requests to
+    // answer once it is: a retried request must not be answered before the first one's
+    // record is stored, or a coordinator that takes over would not know the topic.
+    std::map<std::string, std::vector<std::pair<NodeId, std::uint64_t>>> unlogged;
     std::set<std::string> markers_left;
     std::uint64_t timer = 0;
     std::vector<std::pair<NodeId, std::uint64_t>> waiters;  // TxnEnd requests to answer.

@@ -136,5 +136,26 @@ TEST_F(TxnTest, ANewTopicOwnerDropsTxnMessagesWhenTheTxnAborts) {
   EXPECT_EQ(delivered(8), Payloads{"m1"});
 }
 
+// A retried TxnAddPart is answered only once the first one's record is stored: answered
+// at once, the client would write to a topic that a coordinator taking over from the log
+// knows nothing of, and its commit would leave that topic without a marker
+// (txn-swarm.safe seed 9973: the commit returned ok, the messages stayed invisible).
+TEST_F(TxnTest, ARetriedRegistrationWaitsUntilTheFirstIsLogged) {
+  take_coordinator(kBrokerA, 1);
+  const TxnId txn = open_txn(kBrokerA, 10);
+  const auto slow = world_->network().clog({kBrokerA}, {1, 2, 3}, 1 * kSec);
+  add_part(kBrokerA, 11, txn, "t");
+  run_for(50 * kMs);
+  add_part(kBrokerA, 11, txn, "t");  // The client's retry, with the same request id.
+  run_for(100 * kMs);
+  EXPECT_EQ(txn_error(11), kNoReply) << "answered before the registration was logged";
+  world_->network().remove(slow);
+  run_for(2 * kSec);
+  EXPECT_EQ(txn_error(11), NO_ERROR);
+  add_part(kBrokerA, 12, txn, "t");  // Logged by now: answered at once.
+  run_for(10 * kMs);
+  EXPECT_EQ(txn_error(12), NO_ERROR);
+}
+
 }  // namespace
 }  // namespace streamlab::pulsar

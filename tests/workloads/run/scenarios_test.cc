@@ -198,6 +198,23 @@ TEST(Scenarios, TxnSwarmSeed7164SettlesAndMeetsItsExpectations) {
   EXPECT_TRUE(r.expectations_met) << ::testing::PrintToString(r.failed_expectations);
 }
 
+// Seeds of the same swarm that once failed, each for a bug of its own:
+// - 9973 (lost-write): the coordinator answered a retried TxnAddPart before the first
+//   one's record was stored; the next coordinator committed without the topic's marker
+//   (txn_failover_test.cc, ARetriedRegistrationWaitsUntilTheFirstIsLogged).
+// - 8467, 8681, 8798 (partial-txn): a partition dropped a bookie's replies to the
+//   coordinator's broker, later replies were taken as answering them, and the
+//   transaction log's LAC stalled for good (ledger_client_test.cc,
+//   LostRepliesTimeOutEvenWhenLaterRepliesArrive).
+TEST(Scenarios, TxnSwarmSeedsThatOnceFailedMeetTheirExpectations) {
+  const ScenarioConfig config = load("txn-swarm.safe.textproto");
+  for (const std::uint64_t seed : {9973, 8467, 8681, 8798}) {
+    const RunResult r = run(config, seed);
+    EXPECT_TRUE(r.expectations_met)
+        << "seed " << seed << ": " << ::testing::PrintToString(r.failed_expectations);
+  }
+}
+
 // The same swarm can fail: without deduplication, what a broker stored but did not get
 // to acknowledge before it crashed or lost its clients is resent and stored again.
 TEST(Scenarios, BrokerSwarmFindsDuplicatesWithoutDeduplication) {
