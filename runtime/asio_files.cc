@@ -128,4 +128,32 @@ IoStatus AsioFiles::truncate(std::string_view file, std::uint64_t size_bytes) {
   return IoStatus::ok;
 }
 
+IoStatus AsioFiles::remove(std::string_view file) {
+  check_name(file);
+  if (const auto it = fds_.find(file); it != fds_.end()) {
+    ::close(it->second);
+    fds_.erase(it);
+  }
+  const std::string name(file);
+  if (::unlinkat(dir_fd_, name.c_str(), 0) != 0) {
+    if (errno == ENOENT) return IoStatus::ok;
+    return status_of_errno(errno);
+  }
+  while (::fsync(dir_fd_) != 0) {
+    if (errno != EINTR) return status_of_errno(errno);
+  }
+  return IoStatus::ok;
+}
+
+IoStatus AsioFiles::list(std::vector<std::string>& out) {
+  out.clear();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (entry.is_regular_file(ec)) out.push_back(entry.path().filename().string());
+  }
+  if (ec) return IoStatus::io_error;
+  std::sort(out.begin(), out.end());
+  return IoStatus::ok;
+}
+
 }  // namespace streamlab

@@ -3,7 +3,8 @@
 // The real disk of AsioRuntime: one directory, a file per name, plain POSIX calls done
 // synchronously (the runtime posts their completions). Mirrors the simulated disk's
 // visible behaviour: a write or truncate creates its file, a missing file reads as empty
-// and fsyncs as a no-op, a read past the end returns the bytes that exist. A file's first
+// and fsyncs as a no-op, a read past the end returns the bytes that exist, a removal is
+// durable when it returns. A file's first
 // fsync after it was created also fsyncs the directory, so the file's name is as durable
 // as its bytes.
 
@@ -34,6 +35,10 @@ class AsioFiles {
   IoStatus read(std::string_view file, std::uint64_t offset, std::uint64_t length,
                 std::vector<std::uint8_t>& out);
   IoStatus truncate(std::string_view file, std::uint64_t size_bytes);
+  // Unlinks the file and fsyncs the directory; a missing file is no error.
+  IoStatus remove(std::string_view file);
+  // Replaces `out` with the directory's regular files, sorted.
+  IoStatus list(std::vector<std::string>& out);
 
  private:
   // The file's descriptor, opening (and with `create`, creating) it on first use;

@@ -553,4 +553,17 @@ void AsioRuntime::disk_truncate(std::string_view file, std::uint64_t size_bytes,
   impl_->post([done = std::move(done), status]() mutable { done(status); });
 }
 
+void AsioRuntime::disk_remove(std::string_view file, IoCallback done) {
+  const IoStatus status = impl_->files().remove(file);
+  impl_->post([done = std::move(done), status]() mutable { done(status); });
+}
+
+void AsioRuntime::disk_list(ListCallback done) {
+  std::vector<std::string> names;
+  const IoStatus status = impl_->files().list(names);
+  impl_->post([done = std::move(done), status, names = std::move(names)]() mutable {
+    done(status, names);
+  });
+}
+
 }  // namespace streamlab

@@ -112,6 +112,8 @@ class AsioRuntime final : public Runtime {
   void disk_read(std::string_view file, std::uint64_t offset, std::uint64_t length,
                  ReadCallback done) override;
   void disk_truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done) override;
+  void disk_remove(std::string_view file, IoCallback done) override;
+  void disk_list(ListCallback done) override;
   std::uint64_t random() override;
   // Printed to stdout (a cluster node's log file): "[12.345678 s] broker-a: took topic t".
   void note(std::string_view what) override;

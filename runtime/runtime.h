@@ -62,6 +62,7 @@ const char* to_string(Work work);
 using TimerCallback = InlineFunction<void()>;
 using IoCallback = InlineFunction<void(IoStatus)>;
 using ReadCallback = InlineFunction<void(IoStatus, std::span<const std::uint8_t>)>;
+using ListCallback = InlineFunction<void(IoStatus, std::span<const std::string>)>;
 
 class Runtime {
  public:
@@ -93,6 +94,10 @@ class Runtime {
                          ReadCallback done) = 0;
   virtual void disk_truncate(std::string_view file, std::uint64_t size_bytes,
                              IoCallback done) = 0;
+  // Removing a missing file succeeds. The removal is durable when done is called.
+  virtual void disk_remove(std::string_view file, IoCallback done) = 0;
+  // The names of the node's files, sorted.
+  virtual void disk_list(ListCallback done) = 0;
 
   // This node's own stream of the run's seeded randomness.
   virtual std::uint64_t random() = 0;

@@ -36,7 +36,7 @@ std::size_t SimDisk::device_of(std::string_view file) const {
 
 SimDisk::File& SimDisk::file_of(std::string_view name) {
   auto it = files_.find(name);
-  if (it == files_.end()) it = files_.emplace(std::string(name), File{}).first;
+  if (it == files_.end()) it = files_.try_emplace(std::string(name)).first;
   return it->second;
 }
 
@@ -47,17 +47,14 @@ void SimDisk::keep_recent_only(std::uint64_t bytes_per_file) {
 
 std::uint64_t SimDisk::kept_from(std::string_view file) const {
   const auto it = files_.find(file);
-  return it == files_.end() ? 0 : it->second.base;
+  return it == files_.end() ? 0 : it->second.base();
 }
 
-// Drops bytes more than keep_bytes_ behind the end, in steps of at least keep_bytes_ so
-// the copying stays linear in what is written. Synced or not: the mode is for fault-free
-// runs, which never crash (crash() refuses), so no undo will need them.
+// Drops the chunks more than keep_bytes_ behind the end. Synced or not: the mode is for
+// fault-free runs, which never crash (crash() refuses), so no undo will need them.
 void SimDisk::forget_old(File& file) {
-  if (keep_bytes_ == 0 || file.data.size() < 2 * keep_bytes_) return;
-  const std::uint64_t limit = file.size() - keep_bytes_;
-  file.data.erase(file.data.begin(), file.data.begin() + static_cast<std::ptrdiff_t>(limit - file.base));
-  file.base = limit;
+  if (keep_bytes_ == 0 || file.size() <= keep_bytes_) return;
+  file.drop_before(file.size() - keep_bytes_);
 }
 
 std::int64_t SimDisk::transfer_ns(const Device& device, std::uint64_t bytes,
@@ -104,6 +101,7 @@ void SimDisk::release(std::uint32_t op_index) {
   PendingOp& op = ops_[op_index];
   op.io_done.reset();
   op.read_done.reset();
+  op.list_done.reset();
   op.bytes.clear();
   free_ops_.push_back(op_index);
 }
@@ -158,6 +156,22 @@ void SimDisk::truncate(std::string_view file, std::uint64_t size_bytes, IoCallba
   enqueue(std::move(op), 1'000'000'000 / devices_[device_of(file)].profile.iops, ready_ns);
 }
 
+void SimDisk::remove(std::string_view file, IoCallback done, std::int64_t ready_ns) {
+  PendingOp op;
+  op.kind = OpKind::remove;
+  op.file = file;
+  op.io_done = std::move(done);
+  queued_size(file) = 0;
+  enqueue(std::move(op), 1'000'000'000 / devices_[device_of(file)].profile.iops, ready_ns);
+}
+
+void SimDisk::list(ListCallback done, std::int64_t ready_ns) {
+  PendingOp op;
+  op.kind = OpKind::list;
+  op.list_done = std::move(done);
+  enqueue(std::move(op), 1'000'000'000 / devices_[0].profile.iops, ready_ns);
+}
+
 void SimDisk::complete(std::uint32_t op_index) {
   SL_ASSERT_LT(op_index, ops_.size());
   PendingOp& op = ops_[op_index];
@@ -167,6 +181,9 @@ void SimDisk::complete(std::uint32_t op_index) {
       break;
     case OpKind::truncate:
       apply_truncate(op);
+      break;
+    case OpKind::remove:
+      apply_remove(op);
       break;
     case OpKind::fsync:
       ++stats_.fsyncs;
@@ -178,11 +195,18 @@ void SimDisk::complete(std::uint32_t op_index) {
     case OpKind::read:
       finish_read(op);
       break;
+    case OpKind::list:
+      op.status = IoStatus::ok;
+      break;
   }
-  if (sink_ != nullptr) trace_completion(op);
+  if (sink_ != nullptr && op.kind != OpKind::list) trace_completion(op);
   // The slot is released before the callback runs: the callback may issue operations.
   const IoStatus status = op.status;
-  if (op.kind == OpKind::read) {
+  if (op.kind == OpKind::list) {
+    ListCallback done = std::move(op.list_done);
+    release(op_index);
+    done(status, file_names());
+  } else if (op.kind == OpKind::read) {
     ReadCallback done = std::move(op.read_done);
     std::vector<std::uint8_t> bytes = std::move(op.bytes);
     release(op_index);
@@ -205,6 +229,8 @@ void SimDisk::trace_completion(const PendingOp& op) const {
       kind = TraceKind::disk_truncate;
       bytes = op.offset;
       break;
+    case OpKind::remove: kind = TraceKind::disk_remove; break;
+    case OpKind::list: return;
   }
   sink_->record(TraceEvent(kernel_.now(), node_, kind)
                     .since(op.issued_ns)
@@ -218,10 +244,9 @@ void SimDisk::apply_write(PendingOp& op) {
   std::uint64_t offset = op.offset;
   if (rng_.chance(faults_.misdirect_write_probability)) {
     const std::uint64_t shift = kBlockBytes * (1 + rng_.uniform_u64(8));
-    offset = offset >= file.base + shift && rng_.chance(0.5) ? offset - shift : offset + shift;
+    offset = offset >= file.base() + shift && rng_.chance(0.5) ? offset - shift : offset + shift;
   }
-  SL_ASSERT_MSG(offset >= file.base, "a write into bytes keep_recent_only forgot");
-  auto& data = file.data;
+  SL_ASSERT_MSG(offset >= file.base(), "a write into bytes keep_recent_only forgot");
   const std::uint64_t end = offset + op.bytes.size();
   const std::uint64_t growth = end > file.size() ? end - file.size() : 0;
   if (growth > 0 && (faults_.full || used_bytes_ + growth > static_cast<std::uint64_t>(
@@ -234,21 +259,11 @@ void SimDisk::apply_write(PendingOp& op) {
   undo.offset = offset;
   undo.new_length = op.bytes.size();
   undo.old_size = file.size();
-  const std::uint64_t at = offset - file.base;
-  if (offset < file.size()) {
-    const std::uint64_t overlap_end = std::min<std::uint64_t>(end, file.size()) - file.base;
-    undo.old_bytes.assign(data.begin() + at, data.begin() + overlap_end);
-  }
+  if (offset < file.size()) file.read(offset, end - offset, undo.old_bytes);
   undo.applied_ns = kernel_.now();
   write_back();
   undo_.push_back(std::move(undo));
-  if (offset == file.size()) {
-    // Appending, the common case for logs: no zero-fill before the copy.
-    data.insert(data.end(), op.bytes.begin(), op.bytes.end());
-  } else {
-    if (growth > 0) data.resize(end - file.base);
-    std::copy(op.bytes.begin(), op.bytes.end(), data.begin() + at);
-  }
+  file.write(offset, op.bytes);
   used_bytes_ += growth;
   forget_old(file);
   ++stats_.writes;
@@ -258,16 +273,15 @@ void SimDisk::apply_write(PendingOp& op) {
 
 void SimDisk::apply_truncate(PendingOp& op) {
   File& file = file_of(op.file);
-  auto& data = file.data;
   const std::uint64_t new_size = op.offset;
-  SL_ASSERT_MSG(new_size >= file.base, "a truncation into bytes keep_recent_only forgot");
+  SL_ASSERT_MSG(new_size >= file.base(), "a truncation into bytes keep_recent_only forgot");
   Undo undo;
   undo.file = op.file;
   undo.offset = new_size;
   undo.old_size = file.size();
   undo.truncate = true;
   if (new_size < file.size()) {
-    undo.old_bytes.assign(data.begin() + (new_size - file.base), data.end());
+    file.read(new_size, file.size() - new_size, undo.old_bytes);
     used_bytes_ -= file.size() - new_size;
   } else {
     used_bytes_ += new_size - file.size();
@@ -275,7 +289,17 @@ void SimDisk::apply_truncate(PendingOp& op) {
   undo.applied_ns = kernel_.now();
   write_back();
   undo_.push_back(std::move(undo));
-  data.resize(new_size - file.base);
+  file.resize(new_size);
+  op.status = IoStatus::ok;
+}
+
+void SimDisk::apply_remove(PendingOp& op) {
+  const auto it = files_.find(op.file);
+  if (it != files_.end()) {
+    used_bytes_ -= it->second.size();
+    files_.erase(it);
+  }
+  std::erase_if(undo_, [&](const Undo& u) { return u.file == op.file; });
   op.status = IoStatus::ok;
 }
 
@@ -288,14 +312,12 @@ void SimDisk::finish_read(PendingOp& op) {
   const auto it = files_.find(op.file);
   if (it != files_.end() && op.offset < it->second.size()) {
     const File& file = it->second;
-    if (op.offset < file.base) {
+    if (op.offset < file.base()) {
       ++stats_.forgotten_reads;
       op.status = IoStatus::io_error;
       return;
     }
-    const std::uint64_t end = std::min<std::uint64_t>(file.size(), op.offset + op.length);
-    op.bytes.assign(file.data.begin() + (op.offset - file.base),
-                    file.data.begin() + (end - file.base));
+    file.read(op.offset, op.length, op.bytes);
   }
   if (!op.bytes.empty() && rng_.chance(faults_.corrupt_read_probability)) {
     const std::uint64_t at = rng_.uniform_u64(op.bytes.size());
@@ -306,20 +328,19 @@ void SimDisk::finish_read(PendingOp& op) {
 
 // forget_old keeps every byte an undo could restore: offsets here are at or past file.base.
 void SimDisk::revert(File& file, const Undo& undo, std::uint64_t keep_prefix) {
-  auto& data = file.data;
-  SL_ASSERT(undo.offset >= file.base && undo.old_size >= file.base);
-  const std::uint64_t at = undo.offset - file.base;
+  SL_ASSERT(undo.offset >= file.base() && undo.old_size >= file.base());
   if (undo.truncate) {
-    data.resize(undo.old_size - file.base);
-    std::copy(undo.old_bytes.begin(), undo.old_bytes.end(), data.begin() + at);
+    file.resize(undo.old_size);
+    file.write(undo.offset, undo.old_bytes);
     return;
   }
   SL_ASSERT_LE(keep_prefix, undo.new_length);
-  for (std::uint64_t i = keep_prefix; i < undo.old_bytes.size(); ++i) {
-    data[at + i] = undo.old_bytes[i];
+  if (keep_prefix < undo.old_bytes.size()) {
+    file.write(undo.offset + keep_prefix,
+               std::span<const std::uint8_t>(undo.old_bytes).subspan(keep_prefix));
   }
   const std::uint64_t kept_end = undo.offset + keep_prefix;
-  data.resize(std::max(undo.old_size, keep_prefix > 0 ? kept_end : undo.old_size) - file.base);
+  file.resize(std::max(undo.old_size, keep_prefix > 0 ? kept_end : undo.old_size));
 }
 
 void SimDisk::write_back() {
@@ -374,27 +395,28 @@ void SimDisk::wipe() {
   used_bytes_ = 0;
 }
 
-std::span<const std::uint8_t> SimDisk::view(std::string_view file) const {
-  const auto it = files_.find(file);
-  if (it == files_.end()) return {};
-  return it->second.data;
+std::uint64_t SimDisk::held_bytes() const {
+  std::uint64_t held = 0;
+  for (const auto& [name, file] : files_) held += file.held_bytes();
+  return held;
 }
 
 std::vector<std::uint8_t> SimDisk::contents(std::string_view file) const {
   const auto it = files_.find(file);
-  return it == files_.end() ? std::vector<std::uint8_t>{} : it->second.data;
+  return it == files_.end() ? std::vector<std::uint8_t>{} : it->second.contents();
 }
 
 std::vector<std::uint8_t> SimDisk::durable_contents(std::string_view name) const {
   SL_ASSERT_MSG(keep_bytes_ == 0, "durable_contents of a disk in keep_recent_only mode");
   const auto it = files_.find(name);
   if (it == files_.end()) return {};
-  File file = it->second;
+  File file;
+  file.write(0, it->second.contents());
   const std::int64_t cutoff = kernel_.now() - profile_.writeback_delay_ns;
   for (std::size_t i = undo_.size(); i-- > 0;) {
     if (undo_[i].file == name && undo_[i].applied_ns > cutoff) revert(file, undo_[i], 0);
   }
-  return std::move(file.data);
+  return file.contents();
 }
 
 std::vector<std::string> SimDisk::file_names() const {

@@ -11,9 +11,12 @@
 //   two such devices, each with its own queue: files named journal* use the journal's.
 //   Capacity (disk full) counts every file against the main disk's.
 // - With keep_recent_only(n) (long, fast, fault-free runs whose contents would not fit in
-//   memory), a file forgets its bytes more than n behind its end: they still count in its
-//   size and in every timing, but reading them fails with io_error and contents() and
-//   view() start after them (kept_from()). Such a disk must not crash.
+//   memory), a file forgets its whole chunks more than n behind its end: they still count in its
+//   size and in every timing, but reading them fails with io_error and contents()
+//   starts after them (kept_from()). Such a disk must not crash.
+// - Files are held in chunks (FileBytes): truncating or removing a file gives its memory
+//   back. A removal is durable once it completes (a journaled file system's unlink), and
+//   takes the file's unsynced writes with it.
 // - Reads can fail with io_error (latent sector errors) or return a copy with one flipped
 //   bit (bit rot on the read path: the stored bytes stay intact), each with a probability.
 // - A misdirected write lands, with a probability, at another 4 KiB-aligned offset of the
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "sim/file_bytes.h"
 #include "sim/kernel.h"
 #include "sim/rng.h"
 #include "sim/topology.h"
@@ -71,6 +75,9 @@ class SimDisk {
             ReadCallback done, std::int64_t ready_ns = 0);
   void truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done,
                 std::int64_t ready_ns = 0);
+  void remove(std::string_view file, IoCallback done, std::int64_t ready_ns = 0);
+  // The names of the files that exist once the operations queued before it are done.
+  void list(ListCallback done, std::int64_t ready_ns = 0);
 
   void keep_recent_only(std::uint64_t bytes_per_file);
   // The first offset of `file` still in memory (0 unless keep_recent_only dropped some).
@@ -92,13 +99,19 @@ class SimDisk {
   std::uint64_t used_bytes() const { return used_bytes_; }
   // What a reader sees now, and what would survive a crash now. For checkers and tests.
   std::vector<std::uint8_t> contents(std::string_view file) const;
-  // The same without a copy; valid until the disk changes.
-  std::span<const std::uint8_t> view(std::string_view file) const;
+  // Calls fn(span) for each run of the file's bytes, in order, without a copy.
+  template <typename Fn>
+  void for_each_run(std::string_view file, Fn&& fn) const {
+    const auto it = files_.find(file);
+    if (it != files_.end()) it->second.for_each_run(fn);
+  }
+  // Memory the files hold, in bytes.
+  std::uint64_t held_bytes() const;
   std::vector<std::uint8_t> durable_contents(std::string_view file) const;
   std::vector<std::string> file_names() const;
 
  private:
-  enum class OpKind : std::uint8_t { write, fsync, read, truncate };
+  enum class OpKind : std::uint8_t { write, fsync, read, truncate, remove, list };
   struct PendingOp {
     OpKind kind = OpKind::write;
     std::string file;
@@ -109,6 +122,7 @@ class SimDisk {
     std::vector<std::uint8_t> bytes;
     IoCallback io_done;
     ReadCallback read_done;
+    ListCallback list_done;
   };
   // The bytes a write or truncate replaced, so a crash can put them back.
   struct Undo {
@@ -126,11 +140,7 @@ class SimDisk {
     std::int64_t busy_until_ns = 0;
     std::int64_t busy_ns = 0;
   };
-  struct File {
-    std::uint64_t base = 0;  // Offset of data[0]: bytes before it were forgotten.
-    std::vector<std::uint8_t> data;
-    std::uint64_t size() const { return base + data.size(); }
-  };
+  using File = FileBytes;
 
   std::size_t device_of(std::string_view file) const;
   File& file_of(std::string_view name);
@@ -143,6 +153,7 @@ class SimDisk {
   void write_back();
   void apply_write(PendingOp& op);
   void apply_truncate(PendingOp& op);
+  void apply_remove(PendingOp& op);
   void finish_read(PendingOp& op);
   void trace_completion(const PendingOp& op) const;
   static void revert(File& file, const Undo& undo, std::uint64_t keep_prefix);

@@ -102,6 +102,14 @@ void SimRuntime::disk_truncate(std::string_view file, std::uint64_t size_bytes,
   world_.disk(self_).truncate(file, size_bytes, std::move(done), ready_ns());
 }
 
+void SimRuntime::disk_remove(std::string_view file, IoCallback done) {
+  world_.disk(self_).remove(file, std::move(done), ready_ns());
+}
+
+void SimRuntime::disk_list(ListCallback done) {
+  world_.disk(self_).list(std::move(done), ready_ns());
+}
+
 void SimRuntime::note(std::string_view what) { world_.trace_note(self_, what); }
 
 }  // namespace streamlab::sim

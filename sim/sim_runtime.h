@@ -38,6 +38,8 @@ class SimRuntime final : public Runtime {
   void disk_read(std::string_view file, std::uint64_t offset, std::uint64_t length,
                  ReadCallback done) override;
   void disk_truncate(std::string_view file, std::uint64_t size_bytes, IoCallback done) override;
+  void disk_remove(std::string_view file, IoCallback done) override;
+  void disk_list(ListCallback done) override;
   std::uint64_t random() override { return rng_.next_u64(); }
   void note(std::string_view what) override;
   void charge(Work work, std::uint64_t bytes) override;

@@ -19,6 +19,7 @@ const char* to_string(TraceKind kind) {
     case TraceKind::clock_jump: return "clock_jump";
     case TraceKind::fault: return "fault";
     case TraceKind::note: return "note";
+    case TraceKind::disk_remove: return "disk_remove";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ enum class TraceKind : std::uint8_t {
   clock_jump,
   fault,       // The fault schedule injected or lifted a fault; detail: its text.
   note,        // Node code said what it did (Runtime::note); detail: its words.
+  disk_remove, // node's disk removed a file; detail: the file.
 };
 
 const char* to_string(TraceKind kind);

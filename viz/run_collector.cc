@@ -43,6 +43,7 @@ void RunCollector::record(const sim::TraceEvent& event) {
     case sim::TraceKind::disk_fsync:
     case sim::TraceKind::disk_read:
     case sim::TraceKind::disk_truncate:
+    case sim::TraceKind::disk_remove:
       return;  // Per-message and per-I/O events: `streamlab replay` lists them.
     case sim::TraceKind::crash:
       if (event.node < nodes_) {

@@ -304,6 +304,18 @@ class DiskDriver {
     });
     return {status, *p_.call([this] { return bytes_; })};
   }
+  IoStatus remove(std::string file) {
+    return run([=, this](Runtime& rt) { rt.disk_remove(file, [this](IoStatus s) { done(s); }); });
+  }
+  std::vector<std::string> list() {
+    run([this](Runtime& rt) {
+      rt.disk_list([this](IoStatus s, std::span<const std::string> names) {
+        names_.assign(names.begin(), names.end());
+        done(s);
+      });
+    });
+    return *p_.call([this] { return names_; });
+  }
   bool ran_inline() { return *p_.call([this] { return ran_inline_; }); }
 
  private:
@@ -331,6 +343,7 @@ class DiskDriver {
   int completed_ = 0;
   IoStatus status_ = IoStatus::ok;
   std::string bytes_;
+  std::vector<std::string> names_;
 };
 
 TEST(AsioRuntimeTest, FilesBehaveLikeTheSimulatedDisk) {
@@ -353,8 +366,14 @@ TEST(AsioRuntimeTest, FilesBehaveLikeTheSimulatedDisk) {
   EXPECT_EQ(disk.read("f", 0, 100), (Read{IoStatus::ok, "hel"}));
   EXPECT_EQ(disk.truncate("g", 4), IoStatus::ok);  // Truncate creates, like a write.
   EXPECT_EQ(disk.read("g", 0, 100), (Read{IoStatus::ok, std::string(4, '\0')}));
-  EXPECT_FALSE(disk.ran_inline());
   EXPECT_EQ(std::filesystem::file_size(dir.path() + "/node0/f"), 3u);
+  EXPECT_EQ(disk.list(), (std::vector<std::string>{"f", "g"}));
+  EXPECT_EQ(disk.remove("g"), IoStatus::ok);
+  EXPECT_EQ(disk.remove("g"), IoStatus::ok);  // Already gone: no error.
+  EXPECT_EQ(disk.list(), std::vector<std::string>{"f"});
+  EXPECT_EQ(disk.read("g", 0, 100), (Read{IoStatus::ok, ""}));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/node0/g"));
+  EXPECT_FALSE(disk.ran_inline());
 }
 
 // /dev/full fails every write with ENOSPC: the one errno that must read as disk_full.

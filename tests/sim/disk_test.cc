@@ -66,6 +66,15 @@ class DiskTest : public ::testing::Test {
     kernel_.run();
     return result;
   }
+  std::vector<std::string> list() {
+    std::vector<std::string> names{"<no completion>"};
+    disk_->list([&](IoStatus s, std::span<const std::string> n) {
+      EXPECT_EQ(s, IoStatus::ok);
+      names.assign(n.begin(), n.end());
+    });
+    kernel_.run();
+    return names;
+  }
   // As World::crash does it: the node's pending completions die with the incarnation.
   void crash(bool torn = false) {
     kernel_.bump_incarnation(node_);
@@ -226,21 +235,60 @@ TEST_F(DiskTest, JournalFilesQueueOnTheirOwnDevice) {
   EXPECT_EQ(disk_->device_busy_ns(1), 1100 * kUs);
 }
 
-TEST_F(DiskTest, KeepRecentOnlyForgetsOldBytesAndRefusesToCrash) {
-  disk_->keep_recent_only(4);
-  ASSERT_EQ(write("log", 0, "abcd"), IoStatus::ok);
+// Whole chunks more than the kept size behind the end are forgotten.
+TEST_F(DiskTest, KeepRecentOnlyForgetsOldChunksAndRefusesToCrash) {
+  constexpr std::uint64_t kChunk = FileBytes::kChunkBytes;
+  disk_->keep_recent_only(10);
+  ASSERT_EQ(write("log", 0, std::string(kChunk, 'a')), IoStatus::ok);
   EXPECT_EQ(disk_->kept_from("log"), 0u);
-  ASSERT_EQ(write("log", 4, "efgh"), IoStatus::ok);
-  EXPECT_EQ(disk_->kept_from("log"), 4u);
-  ASSERT_EQ(write("log", 8, "ijkl"), IoStatus::ok);
-  EXPECT_EQ(disk_->kept_from("log"), 8u);
-  EXPECT_EQ(contents("log"), "ijkl");
+  ASSERT_EQ(write("log", kChunk, std::string(kChunk, 'b')), IoStatus::ok);
+  EXPECT_EQ(disk_->kept_from("log"), kChunk);
+  EXPECT_EQ(contents("log"), std::string(kChunk, 'b'));
   EXPECT_EQ(read("log", 0, 4).first, IoStatus::io_error);
   EXPECT_EQ(disk_->stats().forgotten_reads, 1u);
-  EXPECT_EQ(read("log", 8, 4), (std::pair<IoStatus, std::string>{IoStatus::ok, "ijkl"}));
-  ASSERT_EQ(write("log", 10, "KLmn"), IoStatus::ok);  // Overwrites within what is kept.
-  EXPECT_EQ(read("log", 8, 10), (std::pair<IoStatus, std::string>{IoStatus::ok, "ijKLmn"}));
+  EXPECT_EQ(read("log", kChunk, 4), (std::pair<IoStatus, std::string>{IoStatus::ok, "bbbb"}));
+  ASSERT_EQ(write("log", kChunk + 2, "XY"), IoStatus::ok);  // Overwrites within what is kept.
+  EXPECT_EQ(read("log", kChunk, 6), (std::pair<IoStatus, std::string>{IoStatus::ok, "bbXYbb"}));
+  EXPECT_EQ(disk_->held_bytes(), kChunk);
   EXPECT_DEATH(crash(), "keep_recent_only");
+}
+
+// A removal frees the file's memory, is durable at once, and takes the file's unsynced
+// writes with it; the listing names what exists, sorted.
+TEST_F(DiskTest, RemovedFileIsGoneForGoodAndListedNoMore) {
+  ASSERT_EQ(write("b", 0, std::string(100'000, 'x')), IoStatus::ok);
+  ASSERT_EQ(fsync("b"), IoStatus::ok);
+  ASSERT_EQ(write("a", 0, "kept"), IoStatus::ok);
+  ASSERT_EQ(fsync("a"), IoStatus::ok);
+  ASSERT_EQ(write("b", 0, "unsynced"), IoStatus::ok);
+  EXPECT_EQ(list(), (std::vector<std::string>{"a", "b"}));
+  const std::uint64_t held = disk_->held_bytes();
+  IoStatus removed = IoStatus::io_error;
+  disk_->remove("b", [&](IoStatus s) { removed = s; });
+  kernel_.run();
+  ASSERT_EQ(removed, IoStatus::ok);
+  EXPECT_LT(disk_->held_bytes(), held - 90'000);
+  EXPECT_EQ(disk_->used_bytes(), 4u);
+  EXPECT_EQ(list(), std::vector<std::string>{"a"});
+  crash();
+  EXPECT_EQ(list(), std::vector<std::string>{"a"});
+  EXPECT_EQ(contents("b"), "");
+  EXPECT_EQ(contents("a"), "kept");
+  disk_->remove("missing", [&](IoStatus s) { removed = s; });
+  kernel_.run();
+  EXPECT_EQ(removed, IoStatus::ok);
+}
+
+// Truncating gives back the chunks past the new end; bytes past it read as zeros if the
+// file grows again.
+TEST_F(DiskTest, TruncationGivesMemoryBackAndRegrowthReadsZeros) {
+  ASSERT_EQ(write("f", 0, std::string(200'000, 'x')), IoStatus::ok);
+  const std::uint64_t held = disk_->held_bytes();
+  ASSERT_EQ(truncate("f", 10), IoStatus::ok);
+  EXPECT_EQ(disk_->held_bytes(), FileBytes::kChunkBytes);
+  EXPECT_LT(disk_->held_bytes(), held);
+  ASSERT_EQ(write("f", 20, "y"), IoStatus::ok);
+  EXPECT_EQ(contents("f"), std::string(10, 'x') + std::string(10, '\0') + "y");
 }
 
 TEST_F(DiskTest, QueuedReadIsChargedForTheBytesItReturns) {

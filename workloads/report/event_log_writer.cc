@@ -20,7 +20,8 @@ const char* status_name(IoStatus status) {
 
 bool is_disk(sim::TraceKind kind) {
   return kind == sim::TraceKind::disk_write || kind == sim::TraceKind::disk_fsync ||
-         kind == sim::TraceKind::disk_read || kind == sim::TraceKind::disk_truncate;
+         kind == sim::TraceKind::disk_read || kind == sim::TraceKind::disk_truncate ||
+         kind == sim::TraceKind::disk_remove;
 }
 
 std::string seconds(std::int64_t ns) {

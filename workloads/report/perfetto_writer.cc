@@ -23,6 +23,7 @@ const char* disk_span_name(sim::TraceKind kind) {
     case sim::TraceKind::disk_fsync: return "fsync";
     case sim::TraceKind::disk_read: return "read";
     case sim::TraceKind::disk_truncate: return "truncate";
+    case sim::TraceKind::disk_remove: return "remove";
     default: return nullptr;
   }
 }

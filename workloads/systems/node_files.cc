@@ -14,7 +14,12 @@ Result<std::span<const std::uint8_t>> WorldFiles::file(std::uint32_t node,
   // A keep_recent_only file (capacity runs) has forgotten its head: no checker can judge it.
   SL_ASSERT_MSG(world_.disk(node).kept_from(name) == 0,
                 "the files of a keep_recent_only run cannot be judged");
-  return world_.disk(node).view(name);
+  auto key = std::make_pair(node, name);
+  if (const auto it = copied_.find(key); it != copied_.end()) {
+    return std::span<const std::uint8_t>(it->second);
+  }
+  return std::span<const std::uint8_t>(
+      copied_.emplace(std::move(key), world_.disk(node).contents(name)).first->second);
 }
 
 Result<std::span<const std::uint8_t>> SavedFiles::file(std::uint32_t node,

@@ -235,7 +235,7 @@ TEST_F(BrokerTest, LedgersRollOverAndConsumedOnesAreTrimmed) {
   run_for(3 * kSec);
   // The two full ledgers every cursor passed are deleted; the one being written stays.
   const storage::ReplayedLog meta =
-      storage::replay_metadata_log(world_->disk(kMeta).view(storage::kMetadataLogFile));
+      storage::replay_metadata_log(world_->disk(kMeta).contents(storage::kMetadataLogFile));
   std::size_t remaining = 0;
   for (const std::uint64_t id : ledgers) remaining += meta.state.keys.count(storage::ledger_key(id));
   EXPECT_EQ(remaining, 1u);
