@@ -60,12 +60,9 @@ bool parse_u64(const std::string& text, std::uint64_t* out);
 inline constexpr std::uint64_t kDefaultMaxEvents = 1'000'000'000;
 inline constexpr std::uint64_t kDefaultMaxMemoryBytes = 4ULL << 30;
 inline const std::vector<std::string> kBudgetFlags = {"--max-events", "--max-memory"};
-inline constexpr const char* kBudgetHelp =
-    R"(  --max-events N  stop a run after N simulated events as a runaway (default 1000000000;
-                  0: no limit)
-  --max-memory M  stop a run whose process holds more than M of memory (e.g. 4GiB, the
-                  default; 0: no limit) as a runaway
-)";
+// The help lines of --max-events and --max-memory, their text starting at `column` to
+// line up with the command's other flags.
+std::string budget_help(std::size_t column);
 Result<workloads::RunBudget> parse_budget(const Args& args);
 // The flags that give `budget` where it is not the default (" --max-events 5000"), for a
 // runaway's reproduce command.

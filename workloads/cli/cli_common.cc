@@ -68,6 +68,22 @@ bool parse_u64(const std::string& text, std::uint64_t* out) {
   return true;
 }
 
+std::string budget_help(std::size_t column) {
+  const auto flag = [column](const std::string& name, const std::vector<std::string>& lines) {
+    std::string out = "  " + name;
+    out += std::string(column > out.size() ? column - out.size() : 1, ' ');
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (i > 0) out += std::string(column, ' ');
+      out += lines[i] + "\n";
+    }
+    return out;
+  };
+  return flag("--max-events N", {"stop a run after N simulated events as a runaway",
+                                 "(default 1000000000; 0: no limit)"}) +
+         flag("--max-memory M", {"stop a run whose process holds more than M of memory as a",
+                                 "runaway (e.g. 4GiB, the default; 0: no limit)"});
+}
+
 Result<workloads::RunBudget> parse_budget(const Args& args) {
   workloads::RunBudget budget{kDefaultMaxEvents, kDefaultMaxMemoryBytes};
   if (const auto it = args.flags.find("--max-events"); it != args.flags.end()) {

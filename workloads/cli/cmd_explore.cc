@@ -41,7 +41,7 @@ exit codes: 0 every seed met its expectations, 1 some seed failed, 2 bad input
 
 std::string usage_text() {
   char buffer[4096];
-  std::snprintf(buffer, sizeof buffer, kExploreUsage, kBudgetHelp);
+  std::snprintf(buffer, sizeof buffer, kExploreUsage, budget_help(18).c_str());
   return buffer;
 }
 

@@ -43,7 +43,7 @@ exit codes: 0 expectations met, 1 an expectation failed, 2 bad input, 3 not dete
 
 std::string usage_text() {
   char buffer[4096];
-  std::snprintf(buffer, sizeof buffer, kRunUsageFormat, kBudgetHelp);
+  std::snprintf(buffer, sizeof buffer, kRunUsageFormat, budget_help(25).c_str());
   return buffer;
 }
 

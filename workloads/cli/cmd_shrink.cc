@@ -61,7 +61,7 @@ exit codes: 0 shrunk (or already minimal) and written, 2 bad input or usage, or
 
 std::string usage_text() {
   char buffer[8192];
-  std::snprintf(buffer, sizeof buffer, kShrinkUsageFormat, kBudgetHelp);
+  std::snprintf(buffer, sizeof buffer, kShrinkUsageFormat, budget_help(20).c_str());
   return buffer;
 }
 
