@@ -10,55 +10,12 @@ namespace streamlab::storage {
 
 namespace {
 
-// The whole journal is read at start; the runtimes return only the bytes that exist.
-constexpr std::uint64_t kMaxJournalBytes = 1ULL << 40;
-constexpr std::int64_t kRecoveryRetryNs = 10'000'000;
 // BookKeeper's bookie defaults maxPendingAddRequestsPerThread and
 // maxPendingReadRequestsPerThread = 10000: beyond them requests are refused, not queued.
 constexpr std::size_t kMaxPendingAdds = 10'000;
 constexpr std::size_t kMaxPendingReads = 10'000;
 
-// Calls visit(framed, record) for every intact record in journal order. A record whose
-// checksum holds but whose body is not a JournalRecord is skipped like a damaged one.
-// Returns the framing: where the last intact record ends, and how much was skipped.
-template <typename Visit>
-FramedLog replay(std::span<const std::uint8_t> bytes, JournalRecord& record, Visit&& visit) {
-  FramedLog log = parse_framed(bytes);
-  for (const FramedRecord& framed : log.records) {
-    if (!record.ParseFromArray(framed.body.data(), static_cast<int>(framed.body.size()))) {
-      log.damaged_bytes += kRecordHeaderBytes + framed.body.size();
-      continue;
-    }
-    visit(framed, record);
-  }
-  log.records.clear();
-  return log;
-}
-
-// Reads of the journal at start that found damage in the middle, before it is believed:
-// a bit flipped on the way from the device reads right the next time.
-constexpr int kDamagedReadsBeforeSkipping = 3;
-
 }  // namespace
-
-JournalContents parse_journal(std::span<const std::uint8_t> bytes, std::size_t payload_prefix) {
-  JournalContents contents;
-  JournalRecord record;
-  contents.valid_bytes =
-      replay(bytes, record, [&contents, payload_prefix](const FramedRecord&, const JournalRecord& r) {
-        if (r.fence()) {
-          contents.fenced.insert(r.ledger_id());
-          return;
-        }
-        // A recovery add rewrites an entry; the newest record is the one the index serves.
-        StoredEntry& entry = contents.entries[{r.ledger_id(), r.entry_id()}];
-        entry.lac = r.lac();
-        entry.payload.assign(r.payload(), 0, payload_prefix);
-        const auto [lac, inserted] = contents.lac.try_emplace(r.ledger_id(), r.lac());
-        if (!inserted) lac->second = std::max(lac->second, r.lac());
-      }).valid_bytes;
-  return contents;
-}
 
 void Bookie::Batch::clear() {
   bytes.clear();
@@ -73,6 +30,8 @@ Bookie::Bookie(Runtime& runtime, BookieConfig config) : rt_(runtime), config_(co
   SL_ASSERT_GT(config.entry_log_flush_bytes, 0);
   SL_ASSERT_GT(config.entry_log_flush_interval_ns, 0);
   SL_ASSERT_GE(config.write_cache_max_bytes, config.entry_log_flush_bytes);
+  SL_ASSERT_GT(config.journal_max_bytes, 0);
+  SL_ASSERT_GT(config.entry_log_max_bytes, 0);
 }
 
 Bookie::~Bookie() = default;
@@ -80,81 +39,6 @@ Bookie::~Bookie() = default;
 bool Bookie::serving() const { return state_ == State::serving; }
 
 void Bookie::on_start() { recover(); }
-
-// [SECTION] Recovery
-
-void Bookie::recover() {
-  state_ = State::recovering;
-  index_.clear();
-  ledgers_.clear();
-  journal_end_ = 0;
-  // What the cache held is in the journal, where the rebuilt index finds it.
-  cache_.bytes.clear();
-  cache_.entries.clear();
-  rt_.disk_read(kJournalFile, 0, kMaxJournalBytes,
-                [this](IoStatus status, std::span<const std::uint8_t> bytes) {
-                  recovered(status, bytes);
-                });
-}
-
-void Bookie::retry_recovery() {
-  // A latent read error: try again rather than serve from a journal we could not read.
-  rt_.after(kRecoveryRetryNs, [this] { recover(); });
-}
-
-void Bookie::recovered(IoStatus status, std::span<const std::uint8_t> bytes) {
-  SL_ASSERT_EQ(state_, State::recovering);
-  SL_ASSERT(!writing_);
-  if (status != IoStatus::ok) {
-    retry_recovery();
-    return;
-  }
-  const FramedLog log = replay(bytes, record_, [this](const FramedRecord& framed, const JournalRecord& r) {
-    LedgerInfo& ledger = ledgers_[r.ledger_id()];
-    if (r.fence()) {
-      ledger.fence = Fence::durable;
-      return;
-    }
-    index_[{r.ledger_id(), r.entry_id()}] =
-        Location{framed.offset, kRecordHeaderBytes + framed.body.size()};
-    ledger.lac = std::max(ledger.lac, r.lac());
-  });
-  if (log.damaged_bytes > 0 && ++damaged_reads_ < kDamagedReadsBeforeSkipping) {
-    recover();  // Perhaps only this read was damaged: read again before skipping records.
-    return;
-  }
-  damaged_reads_ = 0;
-  journal_end_ = log.valid_bytes;
-  if (journal_end_ < bytes.size()) {
-    // Cut the torn tail so new records do not follow garbage.
-    rt_.disk_truncate(kJournalFile, journal_end_, [this](IoStatus s) { tail_cut(s); });
-  } else {
-    tail_cut(IoStatus::ok);
-  }
-}
-
-void Bookie::tail_cut(IoStatus status) {
-  if (status != IoStatus::ok) {
-    retry_recovery();
-    return;
-  }
-  // Every record found counts as durable from now on (a fence found is answered at
-  // once). After a failed journal fsync, or a process kill that left the page cache
-  // behind, the journal may hold records that never reached the device: sync them first.
-  if (config_.journal_sync_data) {
-    rt_.disk_fsync(kJournalFile, [this](IoStatus s) { recovery_synced(s); });
-  } else {
-    recovery_synced(IoStatus::ok);
-  }
-}
-
-void Bookie::recovery_synced(IoStatus status) {
-  if (status != IoStatus::ok) {
-    retry_recovery();
-    return;
-  }
-  state_ = State::serving;
-}
 
 // [SECTION] Requests
 
@@ -216,7 +100,8 @@ void Bookie::handle_read(NodeId from, const ReadEntry& read) {
   switch (ledger.fence) {
     case Fence::none:
       rt_.note("fences ledger " + std::to_string(request.ledger));
-      append_record(request.ledger, -1, -1, {}, true);
+      open_.adds.push_back(JournalAdd{kNoNode, request.ledger, -1, -1,
+                                      append_record(request.ledger, -1, -1, {}, true)});
       ledger.fence = Fence::open_batch;
       open_.fences.push_back(request.ledger);
       open_.fence_reads.push_back(request);
@@ -284,6 +169,12 @@ void Bookie::flush() {
     timer_armed_ = false;
   }
   batch_due_ = false;
+  if (journal_end_ >= config_.journal_max_bytes) {
+    // BookKeeper rotates the journal at journalMaxSizeMB; the checkpoint deletes old ones.
+    ++journal_id_;
+    journal_end_ = 0;
+    journal_name_ = journal_file(journal_id_);
+  }
   std::swap(open_, in_flight_);
   for (const std::uint64_t ledger : in_flight_.fences) {
     LedgerInfo& info = ledgers_[ledger];
@@ -291,7 +182,7 @@ void Bookie::flush() {
     info.fence = Fence::in_flight;
   }
   writing_ = true;
-  rt_.disk_write(kJournalFile, journal_end_, in_flight_.bytes,
+  rt_.disk_write(journal_name_, journal_end_, in_flight_.bytes,
                  [this](IoStatus status) { written(status); });
 }
 
@@ -306,14 +197,15 @@ void Bookie::written(IoStatus status) {
   const std::uint64_t base = journal_end_;
   journal_end_ += in_flight_.bytes.size();
   for (const JournalAdd& add : in_flight_.adds) {
-    index_[{add.ledger, add.entry}] = Location{base + add.at.offset, add.at.length};
+    if (add.entry < 0) continue;  // A fence record.
+    index_[{add.ledger, add.entry}] = Location{base + add.at.offset, add.at.length, journal_id_};
     LedgerInfo& ledger = ledgers_[add.ledger];
     ledger.lac = std::max(ledger.lac, add.lac);
   }
   // BookKeeper: with journalSyncData an entry is fsynced before the ack; with sync off
   // the ack follows the write, and a power loss can lose acknowledged entries.
   if (config_.journal_sync_data) {
-    rt_.disk_fsync(kJournalFile, [this](IoStatus s) { durable(s); });
+    rt_.disk_fsync(journal_name_, [this](IoStatus s) { durable(s); });
   } else {
     durable(IoStatus::ok);
   }
@@ -325,8 +217,10 @@ void Bookie::durable(IoStatus status) {
     fail_journal();
     return;
   }
-  for (const JournalAdd& add : in_flight_.adds) reply_add(add.from, add.ledger, add.entry, BK_OK);
-  cache_entries();
+  for (const JournalAdd& add : in_flight_.adds) {
+    if (add.from != kNoNode) reply_add(add.from, add.ledger, add.entry, BK_OK);
+  }
+  cache_batch();
   for (const std::uint64_t ledger : in_flight_.fences) {
     LedgerInfo& info = ledgers_[ledger];
     SL_ASSERT_EQ(info.fence, Fence::in_flight);
@@ -345,7 +239,7 @@ void Bookie::fail_journal() {
   // serving again; the client treats BK_ERROR as a failed bookie.
   for (Batch* batch : {&in_flight_, &open_}) {
     for (const JournalAdd& add : batch->adds) {
-      reply_add(add.from, add.ledger, add.entry, BK_ERROR);
+      if (add.from != kNoNode) reply_add(add.from, add.ledger, add.entry, BK_ERROR);
     }
     for (const ReadRequest& read : batch->fence_reads) reply_read(read, BK_ERROR, nullptr);
     batch->clear();
@@ -357,77 +251,6 @@ void Bookie::fail_journal() {
   writing_ = false;
   batch_due_ = false;
   recover();
-}
-
-// [SECTION] Ledger storage (write cache, entry log)
-
-// Called once the in-flight batch is durable; written() has moved journal_end_ past it.
-void Bookie::cache_entries() {
-  SL_ASSERT_GE(journal_end_, in_flight_.bytes.size());
-  const std::uint64_t base = journal_end_ - in_flight_.bytes.size();
-  for (const JournalAdd& add : in_flight_.adds) {
-    rt_.charge(Work::entry_write, add.at.length);
-    const auto from = in_flight_.bytes.begin() + static_cast<std::ptrdiff_t>(add.at.offset);
-    const Location journal{base + add.at.offset, add.at.length};
-    cache_.entries.push_back(CachedEntry{add.ledger, add.entry, journal, cache_.bytes.size()});
-    cache_.bytes.insert(cache_.bytes.end(), from, from + static_cast<std::ptrdiff_t>(add.at.length));
-  }
-  schedule_cache_flush();
-}
-
-// Full enough: now. Otherwise once the oldest cached entry has waited the interval.
-void Bookie::schedule_cache_flush() {
-  if (cache_.bytes.size() >= config_.entry_log_flush_bytes) {
-    flush_cache();
-  } else if (!cache_.bytes.empty() && !cache_timer_armed_) {
-    cache_timer_armed_ = true;
-    cache_timer_ = rt_.after(config_.entry_log_flush_interval_ns, [this] {
-      cache_timer_armed_ = false;
-      flush_cache();
-      schedule_cache_flush();
-    });
-  }
-}
-
-void Bookie::flush_cache() {
-  if (cache_writing_ || cache_.bytes.empty()) return;
-  // The next deadline counts from the next cache's first entry.
-  if (cache_timer_armed_) {
-    rt_.cancel(cache_timer_);
-    cache_timer_armed_ = false;
-  }
-  std::swap(cache_, cache_flushing_);
-  cache_writing_ = true;
-  rt_.disk_write(kEntryLogFile, entry_log_end_, cache_flushing_.bytes,
-                 [this](IoStatus s) { cache_written(s); });
-}
-
-void Bookie::cache_written(IoStatus status) {
-  if (status != IoStatus::ok) {
-    cache_synced(status);
-    return;
-  }
-  rt_.disk_fsync(kEntryLogFile, [this](IoStatus s) { cache_synced(s); });
-}
-
-// Entries move to the entry log only once it is durable, and only those the index still
-// has where the cache found them (a recovery add may have rewritten one meanwhile). On an
-// error they stay where the journal has them.
-void Bookie::cache_synced(IoStatus status) {
-  SL_ASSERT(cache_writing_);
-  if (status == IoStatus::ok) {
-    for (const CachedEntry& e : cache_flushing_.entries) {
-      const auto it = index_.find({e.ledger, e.entry});
-      if (it == index_.end() || it->second != e.journal) continue;
-      it->second = Location{entry_log_end_ + e.cache_offset, e.journal.length, true};
-    }
-    entry_log_end_ += cache_flushing_.bytes.size();
-  }
-  cache_flushing_.bytes.clear();
-  cache_flushing_.entries.clear();
-  cache_writing_ = false;
-  schedule_cache_flush();
-  flush();  // A journal batch held back by a full cache goes now.
 }
 
 // [SECTION] Reads
@@ -452,8 +275,8 @@ void Bookie::serve_read(const ReadRequest& read) {
     reads_.emplace_back();
   }
   reads_[slot] = read;
-  rt_.disk_read(it->second.entry_log ? kEntryLogFile : kJournalFile, it->second.offset,
-                it->second.length,
+  const Location& at = it->second;
+  rt_.disk_read(at.entry_log ? entry_log_file(at.file) : journal_file(at.file), at.offset, at.length,
                 [this, slot](IoStatus status, std::span<const std::uint8_t> bytes) {
                   entry_read(slot, status, bytes);
                 });

@@ -5,16 +5,24 @@
 // journal_max_group_wait has passed since its first entry or it holds
 // journal_buffered_writes_threshold bytes) and, with journal_sync_data on, are fsynced
 // before they are acknowledged. Ledger storage (BookKeeper's write cache and entry log):
-// acknowledged entries gather in a write cache, which is written to the entry log in
+// acknowledged records gather in a write cache, which is written to the entry log in
 // large writes (at entry_log_flush_bytes, or entry_log_flush_interval after its first
 // entry) and fsynced; then the index points at the entry log instead of the journal. The
 // journal on its own device and the entry log on the main disk is the deployment the
 // disk model's journal disk stands for. An in-memory index maps (ledger, entry) to its
-// place, and reads go to disk. The journal stays the truth: a restart rebuilds the index
-// from it alone and overwrites the entry log from its start. Fencing: a
-// fencing read marks the ledger fenced, durably (a journal record), before it answers;
-// a fenced ledger refuses normal adds with FENCED and accepts recovery adds. On start the
-// bookie replays its journal, cuts a torn tail and rebuilds index, LACs and fences.
+// place, and reads go to disk.
+//
+// Files and checkpoints (bookie_files.h): journals and entry logs rotate at a size
+// limit. Once a flush of the write cache is durable, a checkpoint (lastMark) records the
+// journal position it covers; then the journals before it are deleted. A restart reads
+// every entry log, then replays the journals from the mark, puts what it replayed back
+// in the write cache (so a later checkpoint covers it), and starts a new journal and a
+// new entry log. Unsafe knob: checkpoint_after_flush off takes the checkpoint when the
+// flush starts, before the entry log is durable (apache/bookkeeper PR #2983).
+//
+// Fencing: a fencing read marks the ledger fenced, durably (a journal record, which
+// reaches the entry logs like any other), before it answers; a fenced ledger refuses
+// normal adds with FENCED and accepts recovery adds.
 //
 // What a client sees (every request gets exactly one reply unless the bookie crashes):
 // - AddEntry: BK_OK once its batch is durable; FENCED at once if the ledger was fenced
@@ -30,19 +38,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "broker/storage/bookie_files.h"
 #include "broker/storage/storage.pb.h"
 #include "runtime/runtime.h"
 
 namespace streamlab::storage {
-
-inline constexpr const char* kJournalFile = "journal";
-inline constexpr const char* kEntryLogFile = "entrylog";
 
 struct BookieConfig {
   bool journal_sync_data = true;                         // Unsafe when false.
@@ -55,23 +62,14 @@ struct BookieConfig {
   // A full write cache throttles adds, as BookKeeper's does: the journal writes no new
   // batch until the entry log's flush makes room.
   std::uint64_t write_cache_max_bytes = 16u << 20;
+  // Rotation sizes. Upstream: journalMaxSizeMB = 2048 and logSizeLimit = 1 GiB; smaller
+  // here so that simulated minutes see journals deleted and entry logs rotate, and a
+  // simulated disk holds only what a checkpoint has not yet made deletable.
+  std::uint64_t journal_max_bytes = 64u << 20;
+  std::uint64_t entry_log_max_bytes = 64u << 20;
+  // Unsafe when false: the checkpoint is taken when a flush starts, not once it is durable.
+  bool checkpoint_after_flush = true;
 };
-
-// What a journal holds, as recovery and the checkers read it.
-struct StoredEntry {
-  std::int64_t lac = -1;
-  std::string payload;
-};
-struct JournalContents {
-  std::map<std::pair<std::uint64_t, std::int64_t>, StoredEntry> entries;  // (ledger, entry).
-  std::map<std::uint64_t, std::int64_t> lac;  // Highest LAC stored per ledger.
-  std::set<std::uint64_t> fenced;
-  std::uint64_t valid_bytes = 0;
-};
-// payload_prefix: keep only that many bytes of each payload (a checker that needs only a
-// header saves copying every entry).
-JournalContents parse_journal(std::span<const std::uint8_t> bytes,
-                              std::size_t payload_prefix = SIZE_MAX);
 
 class Bookie final : public Node {
  public:
@@ -93,11 +91,12 @@ class Bookie final : public Node {
   struct Location {
     std::uint64_t offset = 0;  // Of the framed record in its file.
     std::uint64_t length = 0;  // Header and body.
-    bool entry_log = false;    // In the entry log; else in the journal.
+    std::uint32_t file = 0;    // The journal's or the entry log's id.
+    bool entry_log = false;    // In an entry log; else in a journal.
     bool operator==(const Location&) const = default;
   };
-  // An acknowledged entry in the write cache: where the journal has it, and where it is in
-  // the cache's bytes.
+  // A durable record in the write cache: where the journal has it, and where it is in
+  // the cache's bytes. entry -1: a fence record, which the index does not point to.
   struct CachedEntry {
     std::uint64_t ledger = 0;
     std::int64_t entry = 0;
@@ -112,7 +111,8 @@ class Bookie final : public Node {
     std::int64_t lac = -1;
     Fence fence = Fence::none;
   };
-  // An add waiting for its batch; `offset` is the record's place within the batch.
+  // A record waiting for its batch; `at` is its place within the batch. entry -1 with
+  // from kNoNode: a fence record.
   struct JournalAdd {
     NodeId from = kNoNode;
     std::uint64_t ledger = 0;
@@ -129,18 +129,32 @@ class Bookie final : public Node {
   // One group-commit batch: the framed records and who waits for them.
   struct Batch {
     std::vector<std::uint8_t> bytes;
-    std::vector<JournalAdd> adds;
+    std::vector<JournalAdd> adds;            // Every record, fences included.
     std::vector<std::uint64_t> fences;       // Ledgers whose fence record is in `bytes`.
     std::vector<ReadRequest> fence_reads;    // Answered once the batch is durable.
 
     void clear();
   };
+  // A restart's reading of the disk: the files to read, in order, and where it is.
+  struct Recovery {
+    std::vector<std::string> entry_logs;
+    std::vector<std::string> journals;
+    std::size_t next = 0;  // Into entry_logs, then journals.
+    std::uint32_t last_journal = 0;    // The highest ids found: a restart starts new files.
+    std::uint32_t last_entry_log = 0;
+  };
 
+  // bookie_recovery.cc
   void recover();
-  void recovered(IoStatus status, std::span<const std::uint8_t> bytes);
-  void tail_cut(IoStatus status);
-  void recovery_synced(IoStatus status);
+  void listed(IoStatus status, std::span<const std::string> names);
+  void mark_read(IoStatus status, std::span<const std::uint8_t> bytes);
+  void read_next_file();
+  void file_read(IoStatus status, std::span<const std::uint8_t> bytes);
+  void file_synced(IoStatus status);
+  void recovery_done();
   void retry_recovery();
+
+  // bookie.cc
   void handle_add(NodeId from, const AddEntry& add);
   void handle_read(NodeId from, const ReadEntry& read);
   Location append_record(std::uint64_t ledger, std::int64_t entry, std::int64_t lac,
@@ -151,11 +165,6 @@ class Bookie final : public Node {
   void written(IoStatus status);
   void durable(IoStatus status);
   void fail_journal();
-  void cache_entries();
-  void schedule_cache_flush();
-  void flush_cache();
-  void cache_written(IoStatus status);
-  void cache_synced(IoStatus status);
   void serve_read(const ReadRequest& read);
   void entry_read(std::uint32_t slot, IoStatus status, std::span<const std::uint8_t> bytes);
   std::size_t pending_reads() const;
@@ -164,14 +173,32 @@ class Bookie final : public Node {
   // `payload`, when given, is swapped into the reply rather than copied.
   void reply_read(const ReadRequest& read, BookieStatus status, std::string* payload);
 
+  // bookie_storage.cc
+  void cache_record(std::uint64_t ledger, std::int64_t entry, const Location& journal,
+                    std::span<const std::uint8_t> framed);
+  void cache_batch();
+  void schedule_cache_flush();
+  void flush_cache();
+  void cache_written(IoStatus status);
+  void cache_synced(IoStatus status);
+  JournalMark mark_of(const WriteCache& cache) const;
+  void checkpoint(JournalMark mark);
+  void mark_written(IoStatus status);
+  void next_checkpoint();
+  void delete_journals_before(std::uint32_t journal);
+
   Runtime& rt_;
   BookieConfig config_;
   State state_ = State::recovering;
   std::map<std::pair<std::uint64_t, std::int64_t>, Location> index_;
   std::map<std::uint64_t, LedgerInfo> ledgers_;
-  std::uint64_t journal_end_ = 0;
-  int damaged_reads_ = 0;  // Start-up reads in a row that found damage mid-journal.
+  Recovery recovery_;
+  std::uint64_t epoch_ = 0;  // Restarts of the storage state; stale completions are dropped.
+  int damaged_reads_ = 0;    // Restarts in a row that found damage in a file.
 
+  std::uint32_t journal_id_ = 0;  // The journal new batches go to.
+  std::uint64_t journal_end_ = 0;
+  std::string journal_name_;
   Batch open_;       // Filling; written when due.
   Batch in_flight_;  // Being written and synced; at most one (group commit).
   bool writing_ = false;
@@ -183,8 +210,19 @@ class Bookie final : public Node {
   WriteCache cache_flushing_;  // Being written to the entry log; at most one.
   bool cache_writing_ = false;
   bool cache_timer_armed_ = false;
+  bool cache_backing_off_ = false;  // A flush failed: the next waits for the timer.
   TimerId cache_timer_ = 0;
+  std::uint32_t entry_log_id_ = 0;
   std::uint64_t entry_log_end_ = 0;
+  std::string entry_log_name_;
+
+  JournalMark mark_;                 // The newest durable checkpoint.
+  std::optional<JournalMark> next_mark_;  // Waiting for the one being written.
+  bool marking_ = false;
+  JournalMark writing_mark_;  // The mark being written, and where the file then ends.
+  std::uint64_t writing_mark_end_ = 0;
+  std::uint64_t mark_file_end_ = 0;
+  std::uint32_t oldest_journal_ = 0;  // No journal before it is left on disk.
 
   // Entry reads waiting for the disk, by slot; a slot's index rides in the callback.
   std::vector<ReadRequest> reads_;
@@ -195,6 +233,7 @@ class Bookie final : public Node {
   StorageMessage read_out_;
   JournalRecord record_;
   std::vector<std::uint8_t> record_bytes_;
+  std::vector<std::uint8_t> mark_bytes_;
   std::vector<std::uint8_t> send_buffer_;
 };
 

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <map>
+
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -118,11 +121,15 @@ TEST_F(RealStorageTest, LedgerWriterOverRealBookiesLosesNothing) {
   const std::vector<std::uint8_t> metadata_log =
       read_file(node_config(0).data_dir + "/" + storage::kMetadataLogFile);
   input.metadata_log = metadata_log;
-  std::vector<std::vector<std::uint8_t>> journals;
-  journals.reserve(kBookies);  // The input holds views of them.
+  std::map<std::string, std::vector<std::uint8_t>> files;  // The input holds views of them.
   for (NodeId b = 1; b <= kBookies; ++b) {
-    journals.push_back(read_file(node_config(b).data_dir + "/" + storage::kJournalFile));
-    input.journals[peers_[b].name] = journals.back();
+    const std::string& dir = node_config(b).data_dir;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      const std::vector<std::uint8_t>& bytes =
+          files[peers_[b].name + "/" + name] = read_file(dir + "/" + name);
+      input.bookie_files[peers_[b].name][name] = bytes;
+    }
   }
   input.process_name = [this](std::uint32_t id) { return peers_[id].name; };
   const workloads::CheckResult result = workloads::check_ledgers(input);

@@ -284,7 +284,7 @@ CheckResult check_ledgers(const LedgerCheckInput& in) {
   WriterHistory history = read_history(*in.history);
   const storage::ReplayedLog replayed = storage::replay_metadata_log(in.metadata_log);
   // The ledger views point into the journals: they stay here until the checks are done.
-  const JournalsByBookie journals = parse_journals(in.journals, kLedgerPayloadHeader);
+  const JournalsByBookie journals = parse_journals(in.bookie_files, kLedgerPayloadHeader);
   FinalLogs logs;
   logs.ledgers = read_ledgers(replayed, journals);
   logs.log_of = read_log_lists(replayed, logs.ledgers, result);

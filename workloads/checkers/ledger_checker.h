@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/storage/bookie_files.h"
 #include "workloads/checkers/check_result.h"
 #include "workloads/history/ledger_history.h"
 
@@ -31,7 +32,7 @@ namespace streamlab::workloads {
 struct LedgerCheckInput {
   const std::vector<LedgerOp>* history = nullptr;
   std::span<const std::uint8_t> metadata_log;
-  std::map<std::string, std::span<const std::uint8_t>> journals;  // Bookie name -> journal.
+  std::map<std::string, storage::BookieFiles> bookie_files;  // By bookie name.
   std::function<std::string(std::uint32_t)> process_name;
   std::int64_t duration_ns = 0;
 };

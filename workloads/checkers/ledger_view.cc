@@ -4,12 +4,11 @@
 
 namespace streamlab::workloads {
 
-JournalsByBookie parse_journals(
-    const std::map<std::string, std::span<const std::uint8_t>>& journals,
-    std::size_t payload_prefix) {
+JournalsByBookie parse_journals(const std::map<std::string, storage::BookieFiles>& bookie_files,
+                                std::size_t payload_prefix) {
   JournalsByBookie out;
-  for (const auto& [bookie, bytes] : journals) {
-    out[bookie] = storage::parse_journal(bytes, payload_prefix);
+  for (const auto& [bookie, files] : bookie_files) {
+    out[bookie] = storage::read_bookie_files(files, payload_prefix);
   }
   return out;
 }

@@ -12,7 +12,7 @@
 #include <span>
 #include <string>
 
-#include "broker/storage/bookie.h"
+#include "broker/storage/bookie_files.h"
 #include "broker/storage/storage.pb.h"
 
 namespace streamlab::workloads {
@@ -35,10 +35,10 @@ struct LedgerView {
   std::map<std::int64_t, EntryCopies> entries;
 };
 
-// Parses every bookie's journal. payload_prefix as in storage::parse_journal.
-JournalsByBookie parse_journals(
-    const std::map<std::string, std::span<const std::uint8_t>>& journals,
-    std::size_t payload_prefix = SIZE_MAX);
+// What every bookie holds, from its files. payload_prefix as in
+// storage::read_bookie_files.
+JournalsByBookie parse_journals(const std::map<std::string, storage::BookieFiles>& bookie_files,
+                                std::size_t payload_prefix = SIZE_MAX);
 
 // Entry e of the ledger as its write set holds it. A stored payload shorter than
 // min_payload_bytes counts as absent (a reader could not use it).

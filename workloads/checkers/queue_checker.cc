@@ -39,7 +39,7 @@ QueueJudge::QueueJudge(const QueueCheckInput& input) : in_(input) {
 }
 
 CheckResult QueueJudge::run() {
-  log_ = read_queue_log(in_.metadata_log, in_.journals,
+  log_ = read_queue_log(in_.metadata_log, in_.bookie_files,
                         in_.identity == QueueIdentity::sequence_id,
                         LogNames{partitions_, producers_, txns_, messages_});
   index_log();

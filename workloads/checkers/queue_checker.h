@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "broker/pulsar/pulsar.pb.h"
+#include "broker/storage/bookie_files.h"
 #include "workloads/checkers/check_result.h"
 #include "workloads/history/queue_history.h"
 
@@ -83,7 +84,7 @@ enum class QueueIdentity : std::uint8_t {
 struct QueueCheckInput {
   const std::vector<QueueOp>* history = nullptr;
   std::span<const std::uint8_t> metadata_log;
-  std::map<std::string, std::span<const std::uint8_t>> journals;  // Bookie name -> journal.
+  std::map<std::string, storage::BookieFiles> bookie_files;  // By bookie name.
   std::function<std::string(std::uint32_t)> process_name;
   std::int64_t duration_ns = 0;
   // Configured topic -> partitions (0: not partitioned). A topic absent here is taken as

@@ -239,10 +239,10 @@ void read_ledger_into(std::uint32_t partition, std::uint64_t ledger, std::uint64
 }  // namespace
 
 QueueLog read_queue_log(std::span<const std::uint8_t> metadata_log,
-                        const std::map<std::string, std::span<const std::uint8_t>>& journals,
+                        const std::map<std::string, storage::BookieFiles>& bookie_files,
                         bool by_sequence_id, const LogNames& names) {
   const MetadataHistory history = read_metadata_history(metadata_log);
-  const JournalsByBookie parsed = parse_journals(journals);
+  const JournalsByBookie parsed = parse_journals(bookie_files);
   Reader reader{history, parsed, by_sequence_id, names, {}};
   QueueLog out;
   for (const auto& [topic, listed] : history.listed) {

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/storage/bookie_files.h"
 #include "workloads/history/pipeline_payload.h"
 
 namespace streamlab::workloads {
@@ -174,7 +175,7 @@ struct LogNames {
 // Reads every topic's log. Partition names, producers and transactions met in the logs
 // are interned into `names`, message identities too.
 QueueLog read_queue_log(std::span<const std::uint8_t> metadata_log,
-                        const std::map<std::string, std::span<const std::uint8_t>>& journals,
+                        const std::map<std::string, storage::BookieFiles>& bookie_files,
                         bool by_sequence_id, const LogNames& names);
 
 }  // namespace streamlab::workloads

@@ -67,23 +67,31 @@ Result<ClusterCheck> check_cluster_run(const std::string& dir,
 
   // The views below point into these, which live until the checker is done.
   std::vector<std::uint8_t> metadata_log;
-  std::map<std::string, std::vector<std::uint8_t>> journals;
+  std::map<std::string, std::map<std::string, std::vector<std::uint8_t>>> bookie_files;
   for (const ClusterNode& node : c.nodes) {
     if (node.role == NodeRole::metadata) {
       Result<std::vector<std::uint8_t>> log = read_node_file(c, node, storage::kMetadataLogFile);
       if (!log) return Error{log.error()};
       metadata_log = std::move(log.value());
     } else if (node.role == NodeRole::bookie) {
-      Result<std::vector<std::uint8_t>> journal = read_node_file(c, node, storage::kJournalFile);
-      if (!journal) return Error{journal.error()};
-      journals[node.name] = std::move(journal.value());
+      std::error_code ec;
+      const std::filesystem::path dir = std::filesystem::path(c.dir) / node.name;
+      for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        Result<std::vector<std::uint8_t>> bytes = read_node_file(c, node, name.c_str());
+        if (!bytes) return Error{bytes.error()};
+        bookie_files[node.name][name] = std::move(bytes.value());
+      }
+      if (ec) return Error{"cannot list " + dir.string() + " (the bookie " + node.name + "'s files)"};
     }
   }
 
   workloads::QueueCheckInput input;
   input.history = &history.value();
   input.metadata_log = metadata_log;
-  for (const auto& [name, bytes] : journals) input.journals[name] = bytes;
+  for (const auto& [bookie, files] : bookie_files) {
+    for (const auto& [name, bytes] : files) input.bookie_files[bookie][name] = bytes;
+  }
   input.process_name = [&c](std::uint32_t id) {
     return id < c.nodes.size() ? c.nodes[id].name : "process " + std::to_string(id);
   };

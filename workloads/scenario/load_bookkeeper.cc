@@ -92,6 +92,24 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
               "journal_buffered_writes_threshold must be > 0");
   }
   bk.bookie.journal_buffered_writes_threshold = static_cast<std::uint64_t>(threshold);
+  const auto positive_bytes = [&](const std::string& text, const char* field, std::uint64_t fallback) {
+    const std::int64_t v =
+        ctx.bytes(text, place.at(field), field, static_cast<std::int64_t>(fallback));
+    if (v <= 0) ctx.error(place.at(field), std::string(field) + " must be > 0");
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(v, 1));
+  };
+  bk.bookie.journal_max_bytes =
+      positive_bytes(in.journal_max_size(), "journal_max_size", bk.bookie.journal_max_bytes);
+  bk.bookie.entry_log_max_bytes =
+      positive_bytes(in.entry_log_max_size(), "entry_log_max_size", bk.bookie.entry_log_max_bytes);
+  bk.bookie.entry_log_flush_interval_ns =
+      ctx.duration(in.entry_log_flush_interval(), place.at("entry_log_flush_interval"),
+                   "entry_log_flush_interval", bk.bookie.entry_log_flush_interval_ns);
+  if (bk.bookie.entry_log_flush_interval_ns <= 0) {
+    ctx.error(place.at("entry_log_flush_interval"), "entry_log_flush_interval must be > 0");
+    bk.bookie.entry_log_flush_interval_ns = 1;
+  }
+  bk.bookie.checkpoint_after_flush = !in.has_checkpoint_after_flush() || in.checkpoint_after_flush();
 
   LedgerWriterConfig& w = bk.writer_defaults;
   w.options = options;

@@ -1,5 +1,6 @@
 #include "workloads/systems/node_files.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -37,6 +38,25 @@ Result<std::span<const std::uint8_t>> SavedFiles::file(std::uint32_t node,
                                   std::istreambuf_iterator<char>()};
   if (in.bad()) return Error{"cannot read " + path};
   return std::span<const std::uint8_t>(read_.emplace(key, std::move(bytes)).first->second);
+}
+
+Result<std::vector<std::string>> WorldFiles::names(std::uint32_t node) {
+  SL_ASSERT_LT(node, world_.node_count());
+  return world_.disk(node).file_names();
+}
+
+Result<std::vector<std::string>> SavedFiles::names(std::uint32_t node) {
+  SL_ASSERT_LT(node, config_.topology.nodes.size());
+  const std::string& node_name = config_.topology.nodes[node].name;
+  const std::filesystem::path dir = std::filesystem::path(dir_) / node_name;
+  std::error_code ec;
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) out.push_back(entry.path().filename().string());
+  }
+  if (ec) return Error{"cannot list " + dir.string() + " (" + node_name + "'s files): " + ec.message()};
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace streamlab::workloads

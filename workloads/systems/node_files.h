@@ -23,12 +23,15 @@ class NodeFiles {
   // The bytes stay valid while this object lives and the world does not run on.
   virtual Result<std::span<const std::uint8_t>> file(std::uint32_t node,
                                                      const std::string& name) = 0;
+  // The names of the node's files, sorted.
+  virtual Result<std::vector<std::string>> names(std::uint32_t node) = 0;
 };
 
 class WorldFiles final : public NodeFiles {
  public:
   explicit WorldFiles(sim::World& world) : world_(world) {}
   Result<std::span<const std::uint8_t>> file(std::uint32_t node, const std::string& name) override;
+  Result<std::vector<std::string>> names(std::uint32_t node) override;
 
  private:
   sim::World& world_;
@@ -40,6 +43,7 @@ class SavedFiles final : public NodeFiles {
  public:
   SavedFiles(const ScenarioConfig& config, std::string dir) : config_(config), dir_(std::move(dir)) {}
   Result<std::span<const std::uint8_t>> file(std::uint32_t node, const std::string& name) override;
+  Result<std::vector<std::string>> names(std::uint32_t node) override;
 
  private:
   const ScenarioConfig& config_;

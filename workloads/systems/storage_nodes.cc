@@ -36,9 +36,14 @@ Result<StorageViews> storage_views(const ScenarioConfig& config, NodeFiles& file
   if (!log) return Error{log.error()};
   views.metadata_log = log.value();
   for (const std::uint32_t b : config.bookkeeper.bookies) {
-    Result<std::span<const std::uint8_t>> journal = files.file(b, storage::kJournalFile);
-    if (!journal) return Error{journal.error()};
-    views.journals[config.topology.nodes[b].name] = journal.value();
+    Result<std::vector<std::string>> names = files.names(b);
+    if (!names) return Error{names.error()};
+    storage::BookieFiles& mine = views.bookie_files[config.topology.nodes[b].name];
+    for (const std::string& name : names.value()) {
+      Result<std::span<const std::uint8_t>> bytes = files.file(b, name);
+      if (!bytes) return Error{bytes.error()};
+      mine[name] = bytes.value();
+    }
   }
   return views;
 }

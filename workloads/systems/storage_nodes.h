@@ -1,7 +1,7 @@
 #pragma once
 
 // What the two storage-backed systems (bookkeeper, pulsar) share: the metadata store and
-// bookie nodes, and the files their checkers read (the store's log, each bookie's journal).
+// bookie nodes, and the files their checkers read (the store's log, each bookie's files).
 
 #include <algorithm>
 #include <cstdint>
@@ -28,7 +28,7 @@ void storage_knobs(const storage::LedgerOptions& options, const storage::LedgerC
 
 struct StorageViews {
   std::span<const std::uint8_t> metadata_log;
-  std::map<std::string, std::span<const std::uint8_t>> journals;  // By bookie name.
+  std::map<std::string, storage::BookieFiles> bookie_files;  // By bookie name.
 };
 Result<StorageViews> storage_views(const ScenarioConfig& config, NodeFiles& files);
 

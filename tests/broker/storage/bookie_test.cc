@@ -13,156 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "broker/storage/record_log.h"
-#include "broker/storage/wire.h"
-#include "sim/world.h"
-#include "tests/sim/test_world.h"
+#include "tests/broker/storage/bookie_world.h"
 
 namespace streamlab::storage {
 namespace {
 
+using namespace bookie_test;  // NOLINT(google-build-using-namespace): the tests' world.
 using sim::test_util::kMs;
 using sim::test_util::kSec;
 using sim::test_util::kUs;
-
-constexpr NodeId kBookie = 0;
-constexpr NodeId kClient = 1;
-constexpr std::int64_t kNetNs = 200 * kUs;  // make_topology's within-zone latency.
-
-struct Reply {
-  std::int64_t time_ns;
-  StorageMessage message;
-};
-
-// Records every StorageMessage it receives, with the kernel time, into a vector owned by
-// the test.
-class ClientNode final : public Node {
- public:
-  ClientNode(const sim::Kernel& kernel, std::vector<Reply>& replies)
-      : kernel_(kernel), replies_(replies) {}
-  void on_start() override {}
-  void on_message(NodeId, std::span<const std::uint8_t> bytes) override {
-    Reply reply{kernel_.now(), {}};
-    ASSERT_TRUE(parse_message(bytes, &reply.message));
-    replies_.push_back(std::move(reply));
-  }
-  void on_connection_broken(NodeId) override {}
-
- private:
-  const sim::Kernel& kernel_;
-  std::vector<Reply>& replies_;
-};
-
-std::vector<std::uint8_t> journal_record(std::uint64_t ledger, std::int64_t entry,
-                                         std::int64_t lac, const std::string& payload,
-                                         bool fence = false) {
-  JournalRecord record;
-  record.set_ledger_id(ledger);
-  record.set_entry_id(entry);
-  record.set_lac(lac);
-  record.set_payload(payload);
-  record.set_fence(fence);
-  const std::string body = record.SerializeAsString();
-  std::vector<std::uint8_t> out;
-  append_framed(std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), out);
-  return out;
-}
-
-void append(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& more) {
-  out.insert(out.end(), more.begin(), more.end());
-}
-
-class BookieTest : public ::testing::Test {
- protected:
-  // `journal`: bytes on the bookie's disk before it first starts.
-  void start(BookieConfig config, sim::DiskProfile disk = {},
-             const std::vector<std::uint8_t>& journal = {}) {
-    config_ = config;
-    sim::Topology topology = sim::test_util::make_topology({0, 0}, {0});
-    topology.nodes[kBookie].hardware.disk = disk;
-    world_ = std::make_unique<sim::World>(std::move(topology), /*seed=*/7);
-    if (!journal.empty()) {
-      world_->disk(kBookie).write(kJournalFile, 0, journal, [](IoStatus s) {
-        ASSERT_EQ(s, IoStatus::ok);
-      });
-      world_->disk(kBookie).fsync(kJournalFile, [](IoStatus) {});
-      world_->run_until(10 * kMs);
-    }
-    world_->set_factory(kBookie, [this](Runtime& rt) {
-      return std::make_unique<Bookie>(rt, config_);
-    });
-    world_->set_factory(kClient, [this](Runtime&) {
-      return std::make_unique<ClientNode>(world_->kernel(), replies_);
-    });
-    world_->start();
-    run_for(50 * kMs);
-    ASSERT_TRUE(bookie().serving());
-  }
-
-  Bookie& bookie() { return static_cast<Bookie&>(*world_->actor(kBookie)); }
-  std::int64_t now() const { return world_->kernel().now(); }
-  void run_for(std::int64_t ns) { world_->run_until(now() + ns); }
-
-  void send(const StorageMessage& message) {
-    send_message(world_->runtime(kClient), kBookie, message, buffer_);
-  }
-  void add(std::uint64_t ledger, std::int64_t entry, std::int64_t lac, const std::string& payload,
-           bool recovery = false) {
-    StorageMessage m;
-    AddEntry* a = m.mutable_add_entry();
-    a->set_ledger_id(ledger);
-    a->set_entry_id(entry);
-    a->set_lac(lac);
-    a->set_payload(payload);
-    a->set_recovery(recovery);
-    send(m);
-  }
-  void read(std::uint64_t ledger, std::int64_t entry, bool fence = false) {
-    StorageMessage m;
-    ReadEntry* r = m.mutable_read_entry();
-    r->set_request_id(++request_id_);
-    r->set_ledger_id(ledger);
-    r->set_entry_id(entry);
-    r->set_fence(fence);
-    send(m);
-  }
-
-  // Replies received since the last take, of one kind.
-  std::vector<Reply> take(StorageMessage::BodyCase kind) {
-    std::vector<Reply> out;
-    std::vector<Reply> rest;
-    for (Reply& r : replies_) (r.message.body_case() == kind ? out : rest).push_back(std::move(r));
-    replies_ = std::move(rest);
-    return out;
-  }
-  std::vector<Reply> adds() { return take(StorageMessage::kAddResponse); }
-  std::vector<Reply> reads() { return take(StorageMessage::kReadResponse); }
-
-  // Sends one read and returns its response.
-  ReadResponse read_now(std::uint64_t ledger, std::int64_t entry, bool fence = false) {
-    read(ledger, entry, fence);
-    run_for(20 * kMs);
-    const std::vector<Reply> r = reads();
-    EXPECT_EQ(r.size(), 1u);
-    return r.empty() ? ReadResponse{} : r[0].message.read_response();
-  }
-  BookieStatus add_now(std::uint64_t ledger, std::int64_t entry, const std::string& payload,
-                       bool recovery = false) {
-    add(ledger, entry, entry - 1, payload, recovery);
-    run_for(20 * kMs);
-    const std::vector<Reply> r = adds();
-    EXPECT_EQ(r.size(), 1u);
-    return r.empty() ? BK_ERROR : r[0].message.add_response().status();
-  }
-
-  JournalContents journal() { return parse_journal(world_->disk(kBookie).contents(kJournalFile)); }
-
-  BookieConfig config_;
-  std::unique_ptr<sim::World> world_;
-  std::vector<Reply> replies_;
-  std::vector<std::uint8_t> buffer_;
-  std::uint64_t request_id_ = 0;
-};
 
 // [SECTION] Journal and group commit
 
@@ -187,7 +46,7 @@ TEST_F(BookieTest, AddIsAcknowledgedOnlyAfterFsync) {
   EXPECT_GE(acks[0].time_ns, sent + 2 * kNetNs + 1 * kMs + 5 * kMs);
   EXPECT_EQ(world_->disk(kBookie).stats().fsyncs, fsyncs + 1);
   // What was acknowledged is what survives a crash now.
-  EXPECT_EQ(parse_journal(world_->disk(kBookie).durable_contents(kJournalFile)).entries.size(), 1u);
+  EXPECT_EQ(journal(/*durable=*/true).entries.size(), 1u);
 }
 
 TEST_F(BookieTest, GroupCommitWritesManyAddsInOneWrite) {
@@ -287,12 +146,12 @@ TEST_F(BookieTest, FlushedEntriesAreServedFromTheEntryLog) {
   start(config);
   EXPECT_EQ(add_now(1, 0, "zero"), BK_OK);
   EXPECT_EQ(add_now(1, 1, "one"), BK_OK);
-  EXPECT_TRUE(world_->disk(kBookie).contents(kEntryLogFile).empty());  // Still cached.
+  EXPECT_TRUE(file(entry_log_file(1)).empty());  // Still cached.
   run_for(150 * kMs);
-  EXPECT_FALSE(world_->disk(kBookie).contents(kEntryLogFile).empty());
+  EXPECT_FALSE(file(entry_log_file(1)).empty());
   // With the journal's copies gone, the reads can only come from the entry log.
-  const std::size_t journal_bytes = world_->disk(kBookie).contents(kJournalFile).size();
-  world_->disk(kBookie).write(kJournalFile, 0, std::vector<std::uint8_t>(journal_bytes, 0),
+  const std::size_t journal_bytes = file(journal_file(1)).size();
+  world_->disk(kBookie).write(journal_file(1), 0, std::vector<std::uint8_t>(journal_bytes, 0),
                               [](IoStatus) {});
   run_for(kMs);
   EXPECT_EQ(read_now(1, 0).payload(), "zero");
@@ -454,7 +313,7 @@ TEST_F(BookieTest, CrashWithSyncOnLosesNothingAcknowledged) {
   const std::vector<Reply> acks = adds();
   ASSERT_GT(acks.size(), 10u);
   ASSERT_LT(acks.size(), 60u);  // Some adds were in flight at the crash.
-  const std::vector<std::uint8_t> torn = world_->disk(kBookie).contents(kJournalFile);
+  const std::vector<std::uint8_t> torn = file(journal_file(1));
   ASSERT_LT(parse_journal(torn).valid_bytes, torn.size());  // With seed 7 the crash tore a write.
   world_->restart(kBookie);
   run_for(50 * kMs);
@@ -464,7 +323,8 @@ TEST_F(BookieTest, CrashWithSyncOnLosesNothingAcknowledged) {
     const std::int64_t e = ack.message.add_response().entry_id();
     EXPECT_EQ(read_now(1, e).payload(), "entry-" + std::to_string(e));
   }
-  const std::vector<std::uint8_t> bytes = world_->disk(kBookie).contents(kJournalFile);
+  // New records go to a new journal, never after the torn tail.
+  const std::vector<std::uint8_t> bytes = file(journal_file(2));
   EXPECT_EQ(parse_journal(bytes).valid_bytes, bytes.size());
 }
 
@@ -484,7 +344,7 @@ TEST_F(BookieTest, CrashWithSyncOffLosesAcknowledgedEntries) {
   EXPECT_EQ(read_now(1, 0).status(), NO_ENTRY);
 }
 
-TEST_F(BookieTest, TornTailIsCutAndNewAppendsFollow) {
+TEST_F(BookieTest, TornTailStaysBehindAndNewAppendsGoToANewJournal) {
   std::vector<std::uint8_t> on_disk = journal_record(1, 0, -1, "zero");
   append(on_disk, journal_record(1, 1, 0, "one"));
   const std::uint64_t intact = on_disk.size();
@@ -492,15 +352,16 @@ TEST_F(BookieTest, TornTailIsCutAndNewAppendsFollow) {
   on_disk.insert(on_disk.end(), torn.begin(), torn.begin() + torn.size() / 2);
   start(BookieConfig{}, {}, on_disk);
 
-  EXPECT_EQ(world_->disk(kBookie).contents(kJournalFile).size(), intact);
+  EXPECT_EQ(parse_journal(file(journal_file(1))).valid_bytes, intact);
   EXPECT_EQ(read_now(1, -1).lac(), 0);
   EXPECT_EQ(read_now(1, 2).status(), NO_ENTRY);
   EXPECT_EQ(add_now(1, 2, "two"), BK_OK);
   EXPECT_EQ(read_now(1, 0).payload(), "zero");
   EXPECT_EQ(read_now(1, 2).payload(), "two");
-  const JournalContents contents = journal();
-  EXPECT_EQ(contents.entries.size(), 3u);
-  EXPECT_EQ(contents.valid_bytes, world_->disk(kBookie).contents(kJournalFile).size());
+  EXPECT_EQ(journal().entries.size(), 3u);
+  const std::vector<std::uint8_t> fresh = file(journal_file(2));
+  EXPECT_EQ(parse_journal(fresh).entries.size(), 1u);
+  EXPECT_EQ(parse_journal(fresh).valid_bytes, fresh.size());
 }
 
 TEST_F(BookieTest, JournalWriteErrorRefusesTheBatchThenRecovers) {

@@ -268,8 +268,14 @@ class Cluster {
   ReplayedLog replay_store_log() {
     return replay_metadata_log(world_->disk(kStore).contents(kMetadataLogFile));
   }
+  // What the bookie holds, read from its files as its restart would.
   JournalContents journal(NodeId bookie) {
-    return parse_journal(world_->disk(bookie).contents(kJournalFile));
+    std::map<std::string, std::vector<std::uint8_t>> bytes;
+    BookieFiles files;
+    for (const std::string& name : world_->disk(bookie).file_names()) {
+      files[name] = bytes[name] = world_->disk(bookie).contents(name);
+    }
+    return read_bookie_files(files);
   }
   std::map<std::string, JournalContents> journals() {
     std::map<std::string, JournalContents> out;

@@ -131,7 +131,9 @@ class LedgerRun {
     LedgerCheckInput in;
     in.history = &history_;
     in.metadata_log = meta_.bytes();
-    for (const auto& [bookie, bytes] : journals_) in.journals[bookie] = bytes;
+    for (const auto& [bookie, bytes] : journals_) {
+      in.bookie_files[bookie][storage::journal_file(1)] = bytes;
+    }
     in.process_name = [](std::uint32_t p) { return "w" + std::to_string(p); };
     in.duration_ns = duration_ns;
     return check_ledgers(in);

@@ -138,7 +138,9 @@ class QueueEvidence {
     QueueCheckInput in;
     in.history = &history_;
     in.metadata_log = meta_.bytes();
-    for (const auto& [bookie, bytes] : journals_) in.journals[bookie] = bytes;
+    for (const auto& [bookie, bytes] : journals_) {
+      in.bookie_files[bookie][storage::journal_file(1)] = bytes;
+    }
     in.process_name = [](std::uint32_t p) { return "client-" + std::to_string(p); };
     in.topics = topics;
     in.subscriptions = subscriptions;

@@ -37,7 +37,7 @@ TEST(TxnQueueLog, RecordsMarkersTransactionsAndPipelineSources) {
   NameTable producers;
   NameTable txns;
   MessageTable messages;
-  const QueueLog log = read_queue_log(in.metadata_log, in.journals, false,
+  const QueueLog log = read_queue_log(in.metadata_log, in.bookie_files, false,
                                       LogNames{partitions, producers, txns, messages});
   EXPECT_TRUE(log.bad_entries.empty());
   EXPECT_EQ(log.control_entries, 3u);

@@ -54,7 +54,7 @@ TEST(Replay, WritesTheEventLogOfTheSameRun) {
     recovered = recovered || (contains(line, "\"note\"") && contains(line, "recovered, closed"));
     fault = fault || (contains(line, "\"fault\"") && contains(line, "inject pause"));
     send = send || (contains(line, "\"send\"") && contains(line, "\"what\":\"add_entry {"));
-    fsync = fsync || (contains(line, "\"disk_fsync\"") && contains(line, "\"file\":\"journal\""));
+    fsync = fsync || (contains(line, "\"disk_fsync\"") && contains(line, "\"file\":\"journal.000001\""));
   }
   EXPECT_TRUE(recovered);
   EXPECT_TRUE(fault);

@@ -15,9 +15,9 @@ namespace {
 constexpr std::uint64_t kGoldenTraceHash = 0x6abb1c49671f116aULL;
 // ledger-fencing.safe.textproto, seed 1: the storage layer (metadata store, bookies,
 // ledger clients with a handover and a fencing recovery) under the same guard.
-constexpr std::uint64_t kGoldenLedgerTraceHash = 0x9d3acdd2870fb5d1ULL;
+constexpr std::uint64_t kGoldenLedgerTraceHash = 0x079b8bc40856f771ULL;
 // zombie-broker-gc-pause.safe, seed 1: brokers, clients, cursors and deduplication.
-constexpr std::uint64_t kGoldenBrokerTraceHash = 0x242351a31983f9ebULL;
+constexpr std::uint64_t kGoldenBrokerTraceHash = 0x6c36e09897d6b695ULL;
 
 ScenarioConfig basic() {
   const auto r = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/counter-basic.textproto");

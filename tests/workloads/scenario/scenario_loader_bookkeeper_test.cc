@@ -43,6 +43,10 @@ TEST(ScenarioLoader, BookKeeperScenarioLoadsWithDefaults) {
   EXPECT_TRUE(c.bookkeeper.bookie.journal_sync_data);
   EXPECT_EQ(c.bookkeeper.bookie.journal_max_group_wait_ns, 1'000'000);
   EXPECT_EQ(c.bookkeeper.bookie.journal_buffered_writes_threshold, 512u * 1024);
+  EXPECT_EQ(c.bookkeeper.bookie.journal_max_bytes, 64u << 20);
+  EXPECT_EQ(c.bookkeeper.bookie.entry_log_max_bytes, 64u << 20);
+  EXPECT_EQ(c.bookkeeper.bookie.entry_log_flush_interval_ns, 1'000'000'000);
+  EXPECT_TRUE(c.bookkeeper.bookie.checkpoint_after_flush);
   const LedgerWriterConfig& d = c.bookkeeper.writer_defaults;
   EXPECT_EQ(d.options.quorums.ensemble, 3u);
   EXPECT_EQ(d.options.quorums.write_quorum, 3u);
@@ -80,7 +84,9 @@ TEST(ScenarioLoader, BookKeeperKnobsOverrideTheDefaults) {
                              "placement: RANDOM min_zones_per_write_quorum: 3 "
                              "enforce_placement: false session_timeout: \"2s\" add_timeout: \"1s\" "
                              "journal_max_group_wait: \"2ms\" "
-                             "journal_buffered_writes_threshold: \"64KiB\"");
+                             "journal_buffered_writes_threshold: \"64KiB\" "
+                             "journal_max_size: \"1MiB\" entry_log_max_size: \"2MiB\" "
+                             "entry_log_flush_interval: \"5ms\" checkpoint_after_flush: false");
   text = replace(text, "rate: \"100/s\"",
                  "rate: \"100/s\" log: \"orders\" arrival: POISSON entry_size: \"100B\" "
                  "max_in_flight: 5 start: \"1s\" stop: \"9s\" max_adds: 50 } "
@@ -91,6 +97,10 @@ TEST(ScenarioLoader, BookKeeperKnobsOverrideTheDefaults) {
   EXPECT_FALSE(c.bookkeeper.bookie.journal_sync_data);
   EXPECT_EQ(c.bookkeeper.bookie.journal_max_group_wait_ns, 2'000'000);
   EXPECT_EQ(c.bookkeeper.bookie.journal_buffered_writes_threshold, 64u * 1024);
+  EXPECT_EQ(c.bookkeeper.bookie.journal_max_bytes, 1u << 20);
+  EXPECT_EQ(c.bookkeeper.bookie.entry_log_max_bytes, 2u << 20);
+  EXPECT_EQ(c.bookkeeper.bookie.entry_log_flush_interval_ns, 5'000'000);
+  EXPECT_FALSE(c.bookkeeper.bookie.checkpoint_after_flush);
   const LedgerWriterConfig& d = c.bookkeeper.writer_defaults;
   EXPECT_EQ(d.options.quorums.ensemble, 4u);
   EXPECT_EQ(d.options.quorums.write_quorum, 3u);
@@ -124,6 +134,15 @@ TEST(ScenarioLoader, WriteQuorumDefaultsToTheEnsembleAndAckQuorumFollowsIt) {
   r = parse_scenario(replace(kBookKeeper, "\"b3\"]", "\"b3\"] write_quorum: 1"), "s.textproto");
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r.value().bookkeeper.writer_defaults.options.quorums.ack_quorum, 1u);
+}
+
+TEST(ScenarioLoader, BookieFileSizesAndFlushIntervalMustBePositive) {
+  std::string e = error_of(replace(kBookKeeper, "\"b3\"]", "\"b3\"]\n    journal_max_size: \"0B\""));
+  EXPECT_NE(e.find("s.textproto:12: journal_max_size must be > 0"), std::string::npos) << e;
+  e = error_of(replace(kBookKeeper, "\"b3\"]", "\"b3\"]\n    entry_log_flush_interval: \"0s\""));
+  EXPECT_NE(e.find("s.textproto:12: entry_log_flush_interval must be > 0"), std::string::npos) << e;
+  e = error_of(replace(kBookKeeper, "\"b3\"]", "\"b3\"]\n    entry_log_max_size: \"lots\""));
+  EXPECT_NE(e.find("s.textproto:12: entry_log_max_size"), std::string::npos) << e;
 }
 
 TEST(ScenarioLoader, AckQuorumAboveWriteQuorumIsRejected) {

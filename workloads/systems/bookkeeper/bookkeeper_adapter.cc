@@ -20,7 +20,7 @@ Result<CheckResult> judge(const JudgeRequest& request, const std::vector<LedgerO
   LedgerCheckInput input;
   input.history = &ops;
   input.metadata_log = storage.value().metadata_log;
-  input.journals = storage.value().journals;
+  input.bookie_files = storage.value().bookie_files;
   input.process_name = process_names(config);
   input.duration_ns = request.duration_ns;
   return check_ledgers(input);
