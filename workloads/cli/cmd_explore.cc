@@ -1,8 +1,6 @@
-#include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -117,12 +115,7 @@ Result<ExploreRequest> parse_request(const Args& args) {
   return request;
 }
 
-SeedOutcome run_seed(const ScenarioConfig& config, const ExploreRequest& request,
-                     std::uint64_t seed) {
-  workloads::RunOptions options;
-  options.seed = seed;
-  options.budget = request.budget;
-  const workloads::ContainedRun run = workloads::run_contained(config, options);
+SeedOutcome outcome_of(std::uint64_t seed, const workloads::ContainedRun& run) {
   SeedOutcome outcome{seed, Failure::none, {}, 0};
   if (run.crashed) {
     outcome.failure = Failure::crash;
@@ -144,44 +137,41 @@ SeedOutcome run_seed(const ScenarioConfig& config, const ExploreRequest& request
 std::vector<SeedOutcome> run_seeds(const ScenarioConfig& config, const ExploreRequest& request,
                                    const std::vector<std::uint64_t>& seeds) {
   std::vector<SeedOutcome> outcomes(seeds.size());
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> done{0};
-  std::atomic<std::size_t> failed{0};
-  std::mutex progress_mutex;
+  std::size_t finished = 0;
+  std::size_t failed = 0;
   const auto start = std::chrono::steady_clock::now();
   const bool interactive = isatty(fileno(stderr)) != 0;
   const std::size_t progress_step = std::max<std::size_t>(1, seeds.size() / 20);
-  auto worker = [&] {
-    for (std::size_t i = next++; i < seeds.size(); i = next++) {
-      outcomes[i] = run_seed(config, request, seeds[i]);
-      if (outcomes[i].failure != Failure::none) ++failed;
-      const std::size_t finished = ++done;
-      // A terminal gets one line redrawn in place; a log file gets a line per 5%; both get
-      // a line for every seed that fails, as it happens, so a long batch need not end
-      // before its first failure can be looked at.
-      const bool news = outcomes[i].failure != Failure::none;
-      if (!interactive && !news && finished % progress_step != 0 && finished != seeds.size()) {
-        continue;
-      }
-      const std::lock_guard lock(progress_mutex);
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (news) {
-        std::fprintf(stderr, "%sexplore: seed %" PRIu64 ": %s: %s\n", interactive ? "\r" : "",
-                     seeds[i], failure_name(outcomes[i].failure),
-                     outcomes[i].failed.empty() ? "" : outcomes[i].failed.front().c_str());
-      }
-      std::fprintf(stderr, "%sexplore: %zu/%zu seeds, %zu failed, %.1f s%s",
-                   interactive ? "\r" : "", finished, seeds.size(), failed.load(), elapsed,
-                   interactive ? "" : "\n");
-      std::fflush(stderr);
-    }
+  const auto job = [&](std::size_t i) {
+    workloads::RunOptions options;
+    options.seed = seeds[i];
+    options.budget = request.budget;
+    return workloads::ContainedJob{&config, options};
   };
-  std::vector<std::thread> threads;
-  const auto thread_count =
-      std::min<std::uint64_t>(request.jobs, std::max<std::size_t>(1, seeds.size()));
-  for (std::uint64_t t = 0; t < thread_count; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  const auto done = [&](std::size_t i, workloads::ContainedRun run) {
+    outcomes[i] = outcome_of(seeds[i], run);
+    if (outcomes[i].failure != Failure::none) ++failed;
+    ++finished;
+    // A terminal gets one line redrawn in place; a log file gets a line per 5%; both get
+    // a line for every seed that fails, as it happens, so a long batch need not end
+    // before its first failure can be looked at.
+    const bool news = outcomes[i].failure != Failure::none;
+    if (!interactive && !news && finished % progress_step != 0 && finished != seeds.size()) {
+      return;
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (news) {
+      std::fprintf(stderr, "%sexplore: seed %" PRIu64 ": %s: %s\n", interactive ? "\r" : "",
+                   seeds[i], failure_name(outcomes[i].failure),
+                   outcomes[i].failed.empty() ? "" : outcomes[i].failed.front().c_str());
+    }
+    std::fprintf(stderr, "%sexplore: %zu/%zu seeds, %zu failed, %.1f s%s",
+                 interactive ? "\r" : "", finished, seeds.size(), failed, elapsed,
+                 interactive ? "" : "\n");
+    std::fflush(stderr);
+  };
+  workloads::run_contained_batch(seeds.size(), request.jobs, job, done);
   if (interactive) std::fprintf(stderr, "\n");
   return outcomes;
 }

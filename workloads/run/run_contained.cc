@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <cstring>
 
 #include "base/assert.h"
@@ -153,17 +154,22 @@ std::string how_it_ended(int status) {
   ::_exit(write_all(result_fd, encode(result)) ? 0 : 3);
 }
 
-}  // namespace
+struct Child {
+  std::size_t index = 0;
+  int result_fd = -1;
+  int stderr_fd = -1;
+};
 
-ContainedRun run_contained(const ScenarioConfig& config, const RunOptions& options) {
-  const int result_fd = ::memfd_create("streamlab-result", 0);
-  const int stderr_fd = ::memfd_create("streamlab-stderr", 0);
-  SL_ASSERT_MSG(result_fd >= 0 && stderr_fd >= 0, std::strerror(errno));
-  const pid_t pid = ::fork();
-  SL_ASSERT_MSG(pid >= 0, std::strerror(errno));
-  if (pid == 0) run_child(config, options, result_fd, stderr_fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) SL_ASSERT_MSG(errno == EINTR, std::strerror(errno));
+Child start_child(std::size_t index, const ContainedJob& job) {
+  SL_ASSERT_NE(job.first, nullptr);
+  Child child{index, ::memfd_create("streamlab-result", 0), ::memfd_create("streamlab-stderr", 0)};
+  SL_ASSERT_MSG(child.result_fd >= 0 && child.stderr_fd >= 0, std::strerror(errno));
+  return child;
+}
+
+ContainedRun finish_child(const Child& child, int status) {
+  const int result_fd = child.result_fd;
+  const int stderr_fd = child.stderr_fd;
   ContainedRun run;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     run.result = decode(read_all(result_fd));
@@ -176,6 +182,46 @@ ContainedRun run_contained(const ScenarioConfig& config, const RunOptions& optio
   ::close(result_fd);
   ::close(stderr_fd);
   return run;
+}
+
+}  // namespace
+
+void run_contained_batch(std::size_t count, std::size_t jobs,
+                         const std::function<ContainedJob(std::size_t)>& run,
+                         const std::function<void(std::size_t, ContainedRun)>& done) {
+  SL_ASSERT_GT(jobs, 0);
+  std::map<pid_t, Child> running;
+  std::size_t next = 0;
+  while (next < count || !running.empty()) {
+    while (next < count && running.size() < jobs) {
+      const ContainedJob job = run(next);
+      const Child child = start_child(next, job);
+      const pid_t pid = ::fork();
+      SL_ASSERT_MSG(pid >= 0, std::strerror(errno));
+      if (pid == 0) run_child(*job.first, job.second, child.result_fd, child.stderr_fd);
+      running.emplace(pid, child);
+      ++next;
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) {
+      SL_ASSERT_MSG(errno == EINTR, std::strerror(errno));
+      continue;
+    }
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;  // Not one of ours.
+    const Child child = it->second;
+    running.erase(it);
+    done(child.index, finish_child(child, status));
+  }
+}
+
+ContainedRun run_contained(const ScenarioConfig& config, const RunOptions& options) {
+  ContainedRun out;
+  run_contained_batch(
+      1, 1, [&](std::size_t) { return ContainedJob{&config, options}; },
+      [&](std::size_t, ContainedRun run) { out = std::move(run); });
+  return out;
 }
 
 }  // namespace streamlab::workloads

@@ -3,8 +3,6 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 
 #include "base/assert.h"
 #include "workloads/run/run_contained.h"
@@ -53,25 +51,29 @@ std::vector<bool> ShrinkTrial::run_batch(const std::vector<scenario::Scenario>& 
     cap_reached_ = true;
     end = begin + left;
   }
-  std::vector<char> verdicts(end - begin, 0);  // Not vector<bool>: threads write apart.
-  std::atomic<std::size_t> next{begin};
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < end; i = next++) {
-      // Some edits break a rule of the loader (a client that starts after the new end, a
-      // liveness stop past it); such a candidate does not keep the property.
-      const Result<RunResult> result = run(candidates[i]);
-      verdicts[i - begin] = result.ok() && result.value().runaway == Runaway::none &&
-                            property_holds(property_, result.value().check);
-    }
-  };
-  std::vector<std::thread> threads;
-  const std::size_t thread_count = std::min<std::size_t>(jobs_, end - begin);
-  for (std::size_t t = 1; t < thread_count; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+  // Some edits break a rule of the loader (a client that starts after the new end, a
+  // liveness stop past it); such a candidate does not keep the property, and is not run.
+  std::vector<ScenarioConfig> configs;
+  std::vector<std::size_t> loaded;  // Candidate index of each config.
+  for (std::size_t i = begin; i < end; ++i) {
+    auto config = parse_scenario(print_scenario(candidates[i]), file_name_);
+    if (!config) continue;
+    configs.push_back(std::move(config.value()));
+    loaded.push_back(i);
+  }
+  std::vector<bool> verdicts(end - begin, false);
+  RunOptions options;
+  options.seed = seed_;
+  options.budget = budget_;
+  run_contained_batch(
+      configs.size(), jobs_, [&](std::size_t k) { return ContainedJob{&configs[k], options}; },
+      [&](std::size_t k, ContainedRun run) {
+        verdicts[loaded[k] - begin] = !run.crashed && run.result.runaway == Runaway::none &&
+                                      property_holds(property_, run.result.check);
+      });
   runs_ += end - begin;
   if (after_batch_) after_batch_();
-  return std::vector<bool>(verdicts.begin(), verdicts.end());
+  return verdicts;
 }
 
 std::optional<std::size_t> ShrinkTrial::first_keeping(
