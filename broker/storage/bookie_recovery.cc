@@ -79,11 +79,12 @@ void Bookie::mark_read(IoStatus status, std::span<const std::uint8_t> bytes) {
   std::tie(mark_, mark_file_end_) = parse_last_mark(bytes);
   // Journals before the checkpoint are in the entry logs: a deletion a crash cut short
   // is finished now.
-  std::erase_if(recovery_.journals, [this](const std::string& name) {
-    if (*journal_id_of(name) >= mark_.journal) return false;
-    rt_.disk_remove(name, [](IoStatus) {});
-    return true;
-  });
+  const auto kept = std::find_if(recovery_.journals.begin(), recovery_.journals.end(),
+                                 [this](const std::string& name) {
+                                   return *journal_id_of(name) >= mark_.journal;
+                                 });
+  for (auto it = recovery_.journals.begin(); it != kept; ++it) rt_.disk_remove(*it, [](IoStatus) {});
+  recovery_.journals.erase(recovery_.journals.begin(), kept);
   read_next_file();
 }
 

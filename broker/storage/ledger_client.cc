@@ -272,9 +272,10 @@ void LedgerClient::on_add_response(NodeId from, const AddResponse& response) {
     if (l->ensemble_ids[p] == from && in_write_set(response.entry_id(), p, q)) position = p;
   }
   if (position == UINT32_MAX) return;  // From a bookie replaced since.
-  // Only this request is answered: a reply lost on the way (a partition drops messages
-  // without breaking the connection) leaves its request waiting, and the add timeout
-  // then replaces the bookie, as upstream times out each request on its own. Answering
+  // Only this request is answered: a reply lost on the way (a partition drops it and
+  // tells only the bookie, the sender, that the connection broke) leaves its request
+  // waiting, and the add timeout then replaces the bookie, as upstream times out each
+  // request on its own. Answering
   // every earlier request with a later reply would hide the loss and hold LAC forever.
   std::deque<Outstanding>& waiting = l->outstanding[position];
   const auto answered = std::find_if(waiting.begin(), waiting.end(), [&](const Outstanding& o) {

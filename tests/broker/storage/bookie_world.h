@@ -17,6 +17,7 @@
 #include "broker/storage/record_log.h"
 #include "broker/storage/wire.h"
 #include "sim/world.h"
+#include "tests/broker/storage/stored_on_disk.h"
 #include "tests/sim/test_world.h"
 
 namespace streamlab::storage::bookie_test {
@@ -157,14 +158,7 @@ class BookieTest : public ::testing::Test {
 
   // What the bookie holds, read from its files as its restart would.
   JournalContents journal(bool durable = false) {
-    std::map<std::string, std::vector<std::uint8_t>> bytes;
-    BookieFiles files;
-    for (const std::string& name : world_->disk(kBookie).file_names()) {
-      bytes[name] = durable ? world_->disk(kBookie).durable_contents(name)
-                            : world_->disk(kBookie).contents(name);
-      files[name] = bytes[name];
-    }
-    return read_bookie_files(files);
+    return stored_on_disk(world_->disk(kBookie), durable);
   }
   std::vector<std::uint8_t> file(const std::string& name) {
     return world_->disk(kBookie).contents(name);

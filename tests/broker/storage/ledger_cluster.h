@@ -25,6 +25,7 @@
 #include "broker/storage/wire.h"
 #include "sim/rng.h"
 #include "sim/world.h"
+#include "tests/broker/storage/stored_on_disk.h"
 #include "tests/sim/test_world.h"
 
 namespace streamlab::storage::ledger_test {
@@ -269,14 +270,7 @@ class Cluster {
     return replay_metadata_log(world_->disk(kStore).contents(kMetadataLogFile));
   }
   // What the bookie holds, read from its files as its restart would.
-  JournalContents journal(NodeId bookie) {
-    std::map<std::string, std::vector<std::uint8_t>> bytes;
-    BookieFiles files;
-    for (const std::string& name : world_->disk(bookie).file_names()) {
-      files[name] = bytes[name] = world_->disk(bookie).contents(name);
-    }
-    return read_bookie_files(files);
-  }
+  JournalContents journal(NodeId bookie) { return stored_on_disk(world_->disk(bookie)); }
   std::map<std::string, JournalContents> journals() {
     std::map<std::string, JournalContents> out;
     for (const NodeId b : bookies_) out["n" + std::to_string(b)] = journal(b);

@@ -1,0 +1,26 @@
+#pragma once
+
+// What a bookie's simulated disk holds, read from its files as its restart would
+// (broker/storage/bookie_files.h): for the bookie and ledger client tests.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/storage/bookie_files.h"
+#include "sim/disk.h"
+
+namespace streamlab::storage {
+
+// durable: what would survive a crash now, rather than what a reader sees.
+inline JournalContents stored_on_disk(const sim::SimDisk& disk, bool durable = false) {
+  std::map<std::string, std::vector<std::uint8_t>> bytes;
+  BookieFiles files;
+  for (const std::string& name : disk.file_names()) {
+    bytes[name] = durable ? disk.durable_contents(name) : disk.contents(name);
+    files[name] = bytes[name];
+  }
+  return read_bookie_files(files);
+}
+
+}  // namespace streamlab::storage
