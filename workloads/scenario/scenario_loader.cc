@@ -26,6 +26,57 @@ void load_counter(const scenario::CounterSystem& in, const Place& place, LoadCon
   out->counter.server_config.fsync = !in.has_fsync() || in.fsync();
 }
 
+// One row per system a scenario can run, keyed by its field of the `System` oneof. A new
+// system adds its row here (its section loader beside the others) and its adapter's line in
+// systems/registry.cc; nothing else in the loader names a system.
+struct SystemSection {
+  const char* field;
+  SystemKind kind;
+  const char* checker;
+  void (*load)(const google::protobuf::Message& in, const Place& place, LoadContext& ctx,
+               ScenarioConfig* out);
+};
+
+template <class M, void (*Load)(const M&, const Place&, LoadContext&, ScenarioConfig*)>
+void load_section(const google::protobuf::Message& in, const Place& place, LoadContext& ctx,
+                  ScenarioConfig* out) {
+  Load(static_cast<const M&>(in), place, ctx, out);
+}
+
+constexpr SystemSection kSystemSections[] = {
+    {"counter", SystemKind::counter, "counter",
+     &load_section<scenario::CounterSystem, load_counter>},
+    {"bookkeeper", SystemKind::bookkeeper, "ledger",
+     &load_section<scenario::BookKeeperSystem, load_bookkeeper>},
+    {"pulsar", SystemKind::pulsar, "queue", &load_section<scenario::PulsarSystem, load_pulsar>},
+};
+
+void load_system(const scenario::System& in, const Place& root, LoadContext& ctx,
+                 ScenarioConfig* out) {
+  const google::protobuf::Reflection& reflection = *in.GetReflection();
+  const google::protobuf::FieldDescriptor* set = reflection.GetOneofFieldDescriptor(
+      in, in.GetDescriptor()->FindOneofByName("kind"));
+  const Place place = root.nested("system", in);
+  for (const SystemSection& section : kSystemSections) {
+    if (set == nullptr || set->name() != section.field) continue;
+    out->system = section.kind;
+    out->checker = section.checker;
+    if (!ctx.failed()) {
+      const google::protobuf::Message& body = reflection.GetMessage(in, set);
+      section.load(body, place.nested(section.field, body), ctx, out);
+    }
+    return;
+  }
+  SL_ASSERT_MSG(set == nullptr, "a system of the System oneof has no row in kSystemSections");
+  std::string choices;
+  const std::size_t count = std::size(kSystemSections);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) choices += i + 1 == count ? " or " : ", ";
+    choices += std::string("'system { ") + kSystemSections[i].field + " { ... } }'";
+  }
+  ctx.error(root.at("system"), "missing " + choices);
+}
+
 void load_clients(const scenario::Workload& in, const Place& place, LoadContext& ctx,
                   ScenarioConfig* out) {
   if (in.counter_client_size() > 0 && out->system != SystemKind::counter) {
@@ -69,6 +120,7 @@ void load_clients(const scenario::Workload& in, const Place& place, LoadContext&
 
 void load_checkers(const scenario::Scenario& in, const Place& place, LoadContext& ctx,
                    const std::string& checker) {
+  if (checker.empty()) return;  // No system, already an error: its checker is unknown.
   for (int i = 0; i < in.checker_size(); ++i) {
     if (in.checker(i) != checker) {
       ctx.error(place.at("checker", i), "checker: unknown checker \"" + in.checker(i) +
@@ -117,30 +169,7 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   out.seed = in.seed() == 0 ? 1 : in.seed();
   if (!in.has_topology()) ctx.error(0, "missing 'topology'");
   load_topology(in.topology(), root.nested("topology", in.topology()), ctx, &out.topology);
-  const Place sp = root.nested("system", in.system());
-  if (in.system().has_counter()) {
-    out.system = SystemKind::counter;
-    out.checker = "counter";
-    if (!ctx.failed()) {
-      load_counter(in.system().counter(), sp.nested("counter", in.system().counter()), ctx, &out);
-    }
-  } else if (in.system().has_bookkeeper()) {
-    out.system = SystemKind::bookkeeper;
-    out.checker = "ledger";
-    if (!ctx.failed()) {
-      load_bookkeeper(in.system().bookkeeper(), sp.nested("bookkeeper", in.system().bookkeeper()),
-                      ctx, &out);
-    }
-  } else if (in.system().has_pulsar()) {
-    out.system = SystemKind::pulsar;
-    out.checker = "queue";
-    if (!ctx.failed()) {
-      load_pulsar(in.system().pulsar(), sp.nested("pulsar", in.system().pulsar()), ctx, &out);
-    }
-  } else {
-    ctx.error(root.at("system"), "missing 'system { counter { ... } }', "
-                                 "'system { bookkeeper { ... } }' or 'system { pulsar { ... } }'");
-  }
+  load_system(in.system(), root, ctx, &out);
   if (!ctx.failed()) {
     const Place wp = root.nested("workload", in.workload());
     load_clients(in.workload(), wp, ctx, &out);
