@@ -17,8 +17,8 @@ namespace streamlab::cli {
 
 namespace {
 
-constexpr const char* kReplayUsage = R"(usage: streamlab replay FILE [--seed N] [--events OUT.jsonl] [--from T] [--to T]
-                        [--node NAME ...]
+constexpr const char* kReplayUsageFormat = R"(usage: streamlab replay FILE [--seed N] [--events OUT.jsonl] [--from T] [--to T]
+                        [--node NAME ...] [--max-events N] [--max-memory M]
 
 Runs the scenario FILE with seed N twice: once as `streamlab run` does, once writing the
 structured event log, and checks that both have the same trace hash (the log is of the
@@ -40,10 +40,19 @@ entry 402", "fences ledger 7"...).
   --from T, --to T   only events in [T, T], e.g. --from 12s --to 12.5s
   --node NAME        only events of these nodes (repeat the flag for several); a message
                      is kept when either end is named, faults always
+%s                     A runaway seed is logged up to where its budget stopped it: the
+                     --from/--to window just before that shows the loop.
 
 exit codes: 0 replayed (whatever the checker found), 2 bad input, 3 the replay's trace
-            differs from the run's (a determinism bug: please report it)
+            differs from the run's (a determinism bug: please report it), 5 the run
+            went over its budget and was logged up to its stop
 )";
+
+std::string usage_text() {
+  char buffer[4096];
+  std::snprintf(buffer, sizeof buffer, kReplayUsageFormat, budget_help(21).c_str());
+  return buffer;
+}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "streamlab replay: %s\n", message.c_str());
@@ -62,19 +71,22 @@ Result<std::int64_t> time_flag(const Args& args, const char* flag, std::int64_t 
 
 int cmd_replay(int argc, char** argv) {
   std::string error;
-  const auto args =
-      parse_args(argc, argv, {"--seed", "--events", "--from", "--to", "--node"}, {}, &error);
-  if (!args) return usage_error("replay", error, kReplayUsage);
+  const std::string usage = usage_text();
+  const auto args = parse_args(
+      argc, argv, with_budget_flags({"--seed", "--events", "--from", "--to", "--node"}), {}, &error);
+  if (!args) return usage_error("replay", error, usage.c_str());
   if (args->help) {
-    std::fputs(kReplayUsage, stdout);
+    std::fputs(usage.c_str(), stdout);
     return kExitOk;
   }
+  const Result<workloads::RunBudget> budget = parse_budget(*args);
+  if (!budget) return usage_error("replay", budget.error(), usage.c_str());
   if (args->positional.size() != 1) {
-    return usage_error("replay", "expected exactly one scenario FILE", kReplayUsage);
+    return usage_error("replay", "expected exactly one scenario FILE", usage.c_str());
   }
   std::uint64_t seed = 0;
   if (args->flags.count("--seed") && (!parse_u64(args->flags.at("--seed"), &seed) || seed == 0)) {
-    return usage_error("replay", "--seed needs a positive integer", kReplayUsage);
+    return usage_error("replay", "--seed needs a positive integer", usage.c_str());
   }
   const std::string& path = args->positional[0];
   const auto config = workloads::load_scenario(path);
@@ -85,9 +97,9 @@ int cmd_replay(int argc, char** argv) {
   EventFilter filter;
   const Result<std::int64_t> from = time_flag(*args, "--from", 0);
   const Result<std::int64_t> to = time_flag(*args, "--to", INT64_MAX);
-  if (!from) return usage_error("replay", from.error(), kReplayUsage);
-  if (!to) return usage_error("replay", to.error(), kReplayUsage);
-  if (from.value() > to.value()) return usage_error("replay", "--from is after --to", kReplayUsage);
+  if (!from) return usage_error("replay", from.error(), usage.c_str());
+  if (!to) return usage_error("replay", to.error(), usage.c_str());
+  if (from.value() > to.value()) return usage_error("replay", "--from is after --to", usage.c_str());
   filter.from_ns = from.value();
   filter.to_ns = to.value();
   if (const auto names = args->all_values.find("--node"); names != args->all_values.end()) {
@@ -105,6 +117,7 @@ int cmd_replay(int argc, char** argv) {
 
   workloads::RunOptions plain;
   plain.seed = seed;
+  plain.budget = budget.value();
   const workloads::RunResult original = workloads::run_scenario(config.value(), plain);
 
   const std::string out_path = args->flags.count("--events") ? args->flags.at("--events") : "-";
@@ -113,6 +126,7 @@ int cmd_replay(int argc, char** argv) {
   EventLogWriter log(config.value(), filter, out);
   workloads::RunOptions logged;
   logged.seed = original.seed;
+  logged.budget = budget.value();
   logged.trace_sink = &log;
   logged.observer = [&log](const sim::EventRecord& e) { log.kernel_event(e); };
   const workloads::RunResult replayed = workloads::run_scenario(config.value(), logged);
@@ -128,6 +142,12 @@ int cmd_replay(int argc, char** argv) {
     std::fprintf(stderr, "NOT THE SAME RUN: the replay's trace differs from the run's; the log "
                          "does not describe the judged run\n");
     return kExitNondeterministic;
+  }
+  if (replayed.runaway != workloads::Runaway::none) {
+    std::fprintf(stderr, "runaway    stopped at %.9f s of simulated time after %" PRIu64
+                         " events: the log ends there\n",
+                 static_cast<double>(replayed.sim_time_ns) / 1e9, replayed.events);
+    return kExitRunaway;
   }
   if (replayed.check.anomalies.empty()) {
     std::fprintf(stderr, "anomalies  none\n");
