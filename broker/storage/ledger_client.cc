@@ -344,6 +344,9 @@ void LedgerClient::start_ensemble_change(WriteLedger& l) {
   SL_ASSERT(!l.failed_positions.empty());
   l.changing_positions = l.failed_positions;
   l.failed_positions.clear();
+  // Adds sent to a failed position while an earlier change finished no longer matter
+  // either; left outstanding, they would time out again and again with nothing to fail.
+  for (const std::uint32_t p : l.changing_positions) l.outstanding[p].clear();
   auto ensemble = placement_.replace(l.ensemble, l.changing_positions, l.options.quorums,
                                      l.options.placement, quarantined());
   if (!ensemble) {
@@ -484,6 +487,9 @@ void LedgerClient::arm_monitor(WriteLedger& l) {
     if (!waiting.empty()) oldest = std::min(oldest, waiting.front().sent_at);
   }
   if (oldest == INT64_MAX) return;
+  for (const std::uint32_t p : l.changing_positions) {
+    SL_ASSERT_MSG(l.outstanding[p].empty(), "a position being replaced awaits replies");
+  }
   l.monitor_armed = true;
   const std::uint64_t id = l.id;
   const Nanos due = oldest + config_.add_timeout_ns;

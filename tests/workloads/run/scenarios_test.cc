@@ -215,6 +215,22 @@ TEST(Scenarios, TxnSwarmSeedsThatOnceFailedMeetTheirExpectations) {
   }
 }
 
+// ledger-swarm.safe seed 8964 once ran away (a billion events by 8.5 s simulated): a
+// writer cut off from the metadata store finished one ensemble change, sent the adds it
+// had held back to every bookie, the one already known failed included, and started the
+// next change for it; that bookie's unanswered requests stayed outstanding, so once they
+// were overdue the add monitor re-armed itself every nanosecond while the change waited
+// for the store. A changing position now has no outstanding requests (ledger_client.cc,
+// start_ensemble_change; arm_monitor asserts it). The budget makes a relapse fail fast.
+TEST(Scenarios, LedgerSwarmSeedThatOnceRanAwayMeetsItsExpectations) {
+  RunOptions options;
+  options.seed = 8964;
+  options.budget.max_events = 20'000'000;
+  const RunResult r = run_scenario(load("ledger-swarm.safe.textproto"), options);
+  EXPECT_EQ(r.runaway, Runaway::none);
+  EXPECT_TRUE(r.expectations_met) << ::testing::PrintToString(r.failed_expectations);
+}
+
 // The same swarm can fail: without deduplication, what a broker stored but did not get
 // to acknowledge before it crashed or lost its clients is resent and stored again.
 TEST(Scenarios, BrokerSwarmFindsDuplicatesWithoutDeduplication) {
