@@ -32,13 +32,22 @@ Bookie::Bookie(Runtime& runtime, BookieConfig config) : rt_(runtime), config_(co
   SL_ASSERT_GE(config.write_cache_max_bytes, config.entry_log_flush_bytes);
   SL_ASSERT_GT(config.journal_max_bytes, 0);
   SL_ASSERT_GT(config.entry_log_max_bytes, 0);
+  SL_ASSERT_GT(config.gc_interval_ns, 0);
+  SL_ASSERT(config.compaction_threshold >= 0.0 && config.compaction_threshold <= 1.0);
 }
 
 Bookie::~Bookie() = default;
 
 bool Bookie::serving() const { return state_ == State::serving; }
 
-void Bookie::on_start() { recover(); }
+void Bookie::on_start() {
+  recover();
+  if (!config_.gc_metadata.store.empty()) schedule_gc();
+}
+
+void Bookie::on_connection_broken(NodeId peer) {
+  if (metadata_) metadata_->on_connection_broken(peer);
+}
 
 // [SECTION] Requests
 
@@ -52,7 +61,9 @@ void Bookie::on_message(NodeId from, std::span<const std::uint8_t> bytes) {
       handle_read(from, in_.read_entry());
       break;
     default:
-      break;  // Not addressed to a bookie.
+      // The metadata store's replies; anything else is not addressed to a bookie.
+      if (metadata_) metadata_->handle(from, in_);
+      break;
   }
 }
 

@@ -20,6 +20,17 @@
 // new entry log. Unsafe knob: checkpoint_after_flush off takes the checkpoint when the
 // flush starts, before the entry log is durable (apache/bookkeeper PR #2983).
 //
+// Garbage collection and compaction (BookKeeper's GarbageCollectorThread with
+// ScanAndCompareGarbageCollector): a bookie given a metadata store opens a session with it
+// after gc_interval and from then on lists the ledgers there every gc_interval. A ledger it holds that the list lacks (its own ledgers are noted
+// before the listing starts, so one created meanwhile is listed) is read once more by
+// key, and only a NO_KEY answer drops it from the index (verifyMetadataOnGc, the guard of
+// apache/bookkeeper PR #4607). An entry log left holding no live ledger is deleted. Then
+// at most one entry log whose live share is under compaction_threshold is compacted: its
+// records the index still points to (and the fences of live ledgers) go through the write
+// cache into the current entry log, and the old log is deleted only once that flush is
+// durable and the index points at the copies (apache/bookkeeper #1534 deleted first).
+//
 // Fencing: a fencing read marks the ledger fenced, durably (a journal record, which
 // reaches the entry logs like any other), before it answers; a fenced ledger refuses
 // normal adds with FENCED and accepts recovery adds.
@@ -46,6 +57,7 @@
 #include <vector>
 
 #include "broker/storage/bookie_files.h"
+#include "broker/storage/metadata_client.h"
 #include "broker/storage/storage.pb.h"
 #include "runtime/runtime.h"
 
@@ -69,6 +81,12 @@ struct BookieConfig {
   std::uint64_t entry_log_max_bytes = 64u << 20;
   // Unsafe when false: the checkpoint is taken when a flush starts, not once it is durable.
   bool checkpoint_after_flush = true;
+  // Garbage collection: off while gc_metadata.store is empty. Upstream gcWaitTime is 15
+  // min and compaction thresholds 0.2 (minor) and 0.8 (major); one pass per minute with
+  // one threshold between them lets simulated minutes see both.
+  MetadataClientConfig gc_metadata;
+  std::int64_t gc_interval_ns = 60'000'000'000;
+  double compaction_threshold = 0.5;
 };
 
 class Bookie final : public Node {
@@ -78,7 +96,7 @@ class Bookie final : public Node {
 
   void on_start() override;
   void on_message(NodeId from, std::span<const std::uint8_t> bytes) override;
-  void on_connection_broken(NodeId peer) override {}
+  void on_connection_broken(NodeId peer) override;
 
   bool serving() const;
 
@@ -103,9 +121,22 @@ class Bookie final : public Node {
     Location journal;
     std::uint64_t cache_offset = 0;
   };
+  // `entries` in cache order; a compacted record's `journal` is where its entry log had
+  // it. `compacted`: entry logs whose live records are all in this cache, deleted once it
+  // is durable.
   struct WriteCache {
     std::vector<std::uint8_t> bytes;
     std::vector<CachedEntry> entries;
+    std::vector<std::uint32_t> compacted;
+
+    void clear();
+  };
+  // What an entry log holds, for garbage collection: its bytes, and how many of them each
+  // ledger the bookie held when they were written has there.
+  struct EntryLogUsage {
+    std::uint64_t bytes = 0;
+    std::map<std::uint64_t, std::uint64_t> by_ledger;
+    bool compacting = false;  // Its live records wait in a write cache.
   };
   struct LedgerInfo {
     std::int64_t lac = -1;
@@ -174,18 +205,32 @@ class Bookie final : public Node {
   void reply_read(const ReadRequest& read, BookieStatus status, std::string* payload);
 
   // bookie_storage.cc
-  void cache_record(std::uint64_t ledger, std::int64_t entry, const Location& journal,
+  void cache_record(std::uint64_t ledger, std::int64_t entry, const Location& from,
                     std::span<const std::uint8_t> framed);
   void cache_batch();
   void schedule_cache_flush();
   void flush_cache();
   void cache_written(IoStatus status);
   void cache_synced(IoStatus status);
-  JournalMark mark_of(const WriteCache& cache) const;
+  std::optional<JournalMark> mark_of(const WriteCache& cache) const;
   void checkpoint(JournalMark mark);
   void mark_written(IoStatus status);
   void next_checkpoint();
   void delete_journals_before(std::uint32_t journal);
+  void count_usage(std::uint32_t entry_log, std::uint64_t ledger, std::uint64_t bytes);
+
+  // bookie_gc.cc
+  void schedule_gc();
+  void collect_garbage();
+  void ledgers_listed(std::vector<std::uint64_t> held, const MetaResult& listed);
+  void verified(std::uint64_t ledger, const MetaResult& result);
+  void drop_ledger(std::uint64_t ledger);
+  void drop_dead_entry_logs();
+  void compact_one();
+  void compaction_read(std::uint32_t entry_log, IoStatus status,
+                       std::span<const std::uint8_t> bytes);
+  void gc_done();
+  void remove_entry_log(std::uint32_t entry_log);
 
   Runtime& rt_;
   BookieConfig config_;
@@ -235,6 +280,11 @@ class Bookie final : public Node {
   std::vector<std::uint8_t> record_bytes_;
   std::vector<std::uint8_t> mark_bytes_;
   std::vector<std::uint8_t> send_buffer_;
+
+  std::optional<MetadataClient> metadata_;  // Only for garbage collection.
+  std::map<std::uint32_t, EntryLogUsage> entry_logs_;
+  bool collecting_ = false;        // A pass is under way (one at a time).
+  std::uint32_t verifying_ = 0;    // Its key reads not yet answered.
 };
 
 }  // namespace streamlab::storage

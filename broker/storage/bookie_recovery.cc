@@ -28,10 +28,11 @@ void Bookie::recover() {
   ledgers_.clear();
   recovery_ = Recovery{};
   // What the caches held is in the journal, where the restart finds it again.
-  cache_.bytes.clear();
-  cache_.entries.clear();
-  cache_flushing_.bytes.clear();
-  cache_flushing_.entries.clear();
+  cache_.clear();
+  cache_flushing_.clear();
+  entry_logs_.clear();
+  collecting_ = false;  // A garbage collection pass under way is abandoned.
+  verifying_ = 0;
   cache_writing_ = false;
   cache_backing_off_ = false;
   if (cache_timer_armed_) {
@@ -114,6 +115,8 @@ void Bookie::file_read(IoStatus status, std::span<const std::uint8_t> bytes) {
                 : recovery_.journals[recovery_.next - recovery_.entry_logs.size()];
   const std::uint32_t id = entry_log ? *entry_log_id_of(name) : *journal_id_of(name);
   const std::uint64_t from = !entry_log && id == mark_.journal ? mark_.offset : 0;
+  // Every entry log is known to garbage collection, even one without an intact record.
+  if (entry_log) entry_logs_[id].bytes = bytes.size();
   const FramedLog log = replay_records(bytes, from, record_, [&](const FramedRecord& framed,
                                                                  const JournalRecord& r) {
     const Location at{framed.offset, kRecordHeaderBytes + framed.body.size(), id, entry_log};
@@ -126,7 +129,9 @@ void Bookie::file_read(IoStatus status, std::span<const std::uint8_t> bytes) {
     }
     // BookKeeper replays the journal from the mark into ledger storage: the next
     // checkpoint then covers these records too.
-    if (!entry_log) {
+    if (entry_log) {
+      count_usage(id, r.ledger_id(), at.length);
+    } else {
       cache_record(r.ledger_id(), r.fence() ? -1 : r.entry_id(), at,
                    bytes.subspan(framed.offset, at.length));
     }

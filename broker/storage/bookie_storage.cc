@@ -15,11 +15,17 @@ constexpr std::uint64_t kMarkFileRewriteBytes = 64 * 1024;
 
 }  // namespace
 
-void Bookie::cache_record(std::uint64_t ledger, std::int64_t entry, const Location& journal,
+void Bookie::WriteCache::clear() {
+  bytes.clear();
+  entries.clear();
+  compacted.clear();
+}
+
+void Bookie::cache_record(std::uint64_t ledger, std::int64_t entry, const Location& from,
                           std::span<const std::uint8_t> framed) {
-  SL_ASSERT_EQ(framed.size(), journal.length);
-  rt_.charge(Work::entry_write, journal.length);
-  cache_.entries.push_back(CachedEntry{ledger, entry, journal, cache_.bytes.size()});
+  SL_ASSERT_EQ(framed.size(), from.length);
+  rt_.charge(Work::entry_write, from.length);
+  cache_.entries.push_back(CachedEntry{ledger, entry, from, cache_.bytes.size()});
   cache_.bytes.insert(cache_.bytes.end(), framed.begin(), framed.end());
 }
 
@@ -63,7 +69,9 @@ void Bookie::flush_cache() {
   std::swap(cache_, cache_flushing_);
   cache_writing_ = true;
   // The unsafe order: the mark moves before the entry log holds what it covers.
-  if (!config_.checkpoint_after_flush) checkpoint(mark_of(cache_flushing_));
+  if (!config_.checkpoint_after_flush) {
+    if (const auto mark = mark_of(cache_flushing_)) checkpoint(*mark);
+  }
   // A restart meanwhile (epoch_) starts afresh: completions of before it change nothing.
   rt_.disk_write(entry_log_name_, entry_log_end_, cache_flushing_.bytes,
                  [this, epoch = epoch_](IoStatus s) {
@@ -96,40 +104,50 @@ void Bookie::cache_synced(IoStatus status) {
     }
     cache_flushing_.bytes.insert(cache_flushing_.bytes.end(), cache_.bytes.begin(),
                                  cache_.bytes.end());
+    cache_flushing_.compacted.insert(cache_flushing_.compacted.end(), cache_.compacted.begin(),
+                                     cache_.compacted.end());
     std::swap(cache_, cache_flushing_);
-    cache_flushing_.bytes.clear();
-    cache_flushing_.entries.clear();
+    cache_flushing_.clear();
     cache_backing_off_ = true;
     schedule_cache_flush();
     return;
   }
   for (const CachedEntry& e : cache_flushing_.entries) {
+    count_usage(entry_log_id_, e.ledger, e.journal.length);
     if (e.entry < 0) continue;
     const auto it = index_.find({e.ledger, e.entry});
     if (it == index_.end() || it->second != e.journal) continue;
     it->second = Location{entry_log_end_ + e.cache_offset, e.journal.length, entry_log_id_, true};
   }
   entry_log_end_ += cache_flushing_.bytes.size();
-  const JournalMark covered = mark_of(cache_flushing_);
-  cache_flushing_.bytes.clear();
-  cache_flushing_.entries.clear();
+  entry_logs_[entry_log_id_].bytes += cache_flushing_.bytes.size();
+  const std::optional<JournalMark> covered = mark_of(cache_flushing_);
+  // The copies are durable and indexed: the compacted logs hold nothing the index needs.
+  for (const std::uint32_t compacted : cache_flushing_.compacted) {
+    remove_entry_log(compacted);
+    entry_logs_.erase(compacted);
+  }
+  cache_flushing_.clear();
   if (entry_log_end_ >= config_.entry_log_max_bytes) {
     ++entry_log_id_;
     entry_log_end_ = 0;
     entry_log_name_ = entry_log_file(entry_log_id_);
   }
-  if (config_.checkpoint_after_flush) checkpoint(covered);
+  if (config_.checkpoint_after_flush && covered) checkpoint(*covered);
   schedule_cache_flush();
   flush();  // A journal batch held back by a full cache goes now.
 }
 
 // Where the journal stands once every record of `cache` is in an entry log: just past
-// its newest record. The cache holds records in journal order, and every record, so
-// nothing before that place is missing from the entry logs.
-JournalMark Bookie::mark_of(const WriteCache& cache) const {
+// its newest journal record. The cache holds the journal's records in journal order, and
+// every one of them, so nothing before that place is missing from the entry logs.
+// Compacted records came from entry logs and move no mark; nullopt when only they are.
+std::optional<JournalMark> Bookie::mark_of(const WriteCache& cache) const {
   SL_ASSERT(!cache.entries.empty());
-  const Location& last = cache.entries.back().journal;
-  return JournalMark{last.file, last.offset + last.length};
+  for (auto it = cache.entries.rbegin(); it != cache.entries.rend(); ++it) {
+    if (!it->journal.entry_log) return JournalMark{it->journal.file, it->journal.offset + it->journal.length};
+  }
+  return std::nullopt;
 }
 
 // BookKeeper's checkpoint: the mark is written and synced, then the journals before it
@@ -183,6 +201,12 @@ void Bookie::next_checkpoint() {
   const JournalMark later = *next_mark_;
   next_mark_.reset();
   checkpoint(later);
+}
+
+// Only ledgers the bookie holds count: the records of one dropped meanwhile are garbage
+// from the start.
+void Bookie::count_usage(std::uint32_t entry_log, std::uint64_t ledger, std::uint64_t bytes) {
+  if (ledgers_.contains(ledger)) entry_logs_[entry_log].by_ledger[ledger] += bytes;
 }
 
 // The journals wholly before the mark hold nothing the entry logs do not. A removal a

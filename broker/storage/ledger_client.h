@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/storage/ledger_keys.h"
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/metadata_client.h"
 #include "broker/storage/placement.h"
@@ -41,9 +42,6 @@ enum class LedgerError : std::uint8_t {
 
 const char* to_string(LedgerError error);
 
-inline std::string ledger_key(std::uint64_t ledger_id) {
-  return "/ledgers/" + std::to_string(ledger_id);
-}
 
 struct LedgerClientConfig {
   std::vector<BookieInfo> bookies;  // Every bookie, with its zone.

@@ -7,6 +7,7 @@
 
 #include "base/assert.h"
 #include "broker/storage/ledger_client.h"
+#include "broker/storage/ledger_keys.h"
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/metadata_state.h"
 #include "workloads/checkers/ledger_view.h"
@@ -120,13 +121,11 @@ WriterHistory read_history(const std::vector<LedgerOp>& history) {
 std::map<std::uint64_t, LedgerView> read_ledgers(const storage::ReplayedLog& replayed,
                                                  const JournalsByBookie& journals) {
   std::map<std::uint64_t, LedgerView> ledgers;
-  const std::string prefix = "/ledgers/";
   for (const auto& [key, value] : replayed.state.keys) {
-    if (key.rfind(prefix, 0) != 0) continue;
+    const std::optional<std::uint64_t> id = storage::ledger_of_key(key);
     LedgerMetadata metadata;
-    if (!storage::parse_ledger_metadata(value.value, &metadata)) continue;
-    const std::uint64_t id = std::stoull(key.substr(prefix.size()));
-    ledgers[id] = read_ledger(id, metadata, journals, kLedgerPayloadHeader);
+    if (!id || !storage::parse_ledger_metadata(value.value, &metadata)) continue;
+    ledgers[*id] = read_ledger(*id, metadata, journals, kLedgerPayloadHeader);
   }
   return ledgers;
 }

@@ -13,7 +13,9 @@
 // transaction committed in the partition. A send inside a transaction names it (QueueOp.txn).
 // - lost-write: a send acknowledged ok whose message is nowhere in its partition's log,
 //   or whose acknowledged position holds another message (a send the broker acked as a
-//   duplicate, ledger_id 0, needs only to be present; one whose position is past the log
+//   duplicate, ledger_id 0, needs only to be present; one acknowledged in a ledger its
+//   topic's owner deleted is not lost once a subscription had it, or when its topic has
+//   no subscription: retention, not loss; one whose position is past the log
 //   while the message is stored elsewhere is not lost); a transaction's message counts
 //   only if the transaction committed in its partition. Also, once per transaction, a
 //   commit op that returned ok while an abort marker of the transaction is in some log, or

@@ -178,6 +178,7 @@ class QueueJudge {
   std::string message_words(std::uint32_t message) const;
   std::string log_position_words(std::uint32_t partition, std::uint32_t at) const;
   std::string subscriptions_words(std::uint32_t topic) const;
+  bool deleted_after_use(std::uint32_t partition, const MessageState& s) const;
 
   const QueueCheckInput& in_;
   CheckResult result_;

@@ -1,12 +1,13 @@
 #include "workloads/checkers/queue_log.h"
 
 #include <algorithm>
-#include <charconv>
+#include <set>
 #include <utility>
 
 #include "base/assert.h"
 #include "broker/pulsar/pulsar.pb.h"
 #include "broker/pulsar/wire.h"
+#include "broker/storage/ledger_keys.h"
 #include "broker/storage/ledger_rules.h"
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
@@ -89,20 +90,10 @@ namespace {
 // What the metadata log ever said about topics' ledgers.
 struct MetadataHistory {
   std::map<std::uint64_t, std::string> last_metadata;  // Ledger -> its last LedgerMetadata.
+  std::set<std::uint64_t> removed;  // Ledgers whose metadata key was removed (deleted).
   // Topic (partition) -> ledger -> ordinal, as first listed.
   std::map<std::string, std::map<std::uint64_t, std::uint64_t>> listed;
 };
-
-// The id of a "/ledgers/<id>" key.
-std::optional<std::uint64_t> ledger_of_key(std::string_view key) {
-  constexpr std::string_view prefix = "/ledgers/";
-  if (!key.starts_with(prefix)) return std::nullopt;
-  const std::string_view digits = key.substr(prefix.size());
-  std::uint64_t id = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return id;
-}
 
 // The topic of a "/topics/<topic>/ledgers" key (not a cursor named "ledgers", nor the
 // transaction coordinator's log: listed like a topic's, it holds TxnLogRecords, no batches).
@@ -127,12 +118,14 @@ MetadataHistory read_metadata_history(std::span<const std::uint8_t> bytes) {
   storage::MetaLogRecord record;
   pulsar::ManagedLedgerInfo info;
   for (const storage::FramedRecord& r : framed.records) {
-    if (!record.ParseFromArray(r.body.data(), static_cast<int>(r.body.size())) ||
-        !record.has_put()) {
+    if (!record.ParseFromArray(r.body.data(), static_cast<int>(r.body.size()))) continue;
+    if (record.has_removed()) {
+      if (const auto ledger = storage::ledger_of_key(record.removed())) out.removed.insert(*ledger);
       continue;
     }
+    if (!record.has_put()) continue;
     const storage::KeyPut& put = record.put();
-    if (const auto ledger = ledger_of_key(put.key())) {
+    if (const auto ledger = storage::ledger_of_key(put.key())) {
       out.last_metadata[*ledger] = put.value();
       continue;
     }
@@ -215,6 +208,7 @@ void read_ledger_into(std::uint32_t partition, std::uint64_t ledger, std::uint64
   LogLedger& lg = log.ledgers.emplace_back();
   lg.id = ledger;
   lg.ordinal = ordinal;
+  lg.deleted = reader.history.removed.contains(ledger);
   lg.entry_first.push_back(static_cast<std::uint32_t>(log.messages.size()));
   const auto md = reader.history.last_metadata.find(ledger);
   storage::LedgerMetadata metadata;

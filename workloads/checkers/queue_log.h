@@ -4,8 +4,9 @@
 // its readers find it, rebuilt from the metadata store's log and the bookies' journals.
 //
 // A partition's log is every ledger ever listed under /topics/<partition>/ledgers over the
-// metadata log's whole history (a ledger trimmed from the list later still counts: its
-// entries were consumed, and the journals keep them), in ordinal order (REFERENCE.md
+// metadata log's whole history (a ledger trimmed from the list later still counts, with
+// what the bookies still hold of it: its entries were consumed, and garbage collection
+// drops them in its own time), in ordinal order (REFERENCE.md
 // "Managed ledger": ordinals increase along the log). Each ledger is read with the last
 // LedgerMetadata put for /ledgers/<id>, even if the key was removed later, as a reader
 // finds it (workloads/ledger_view.h). Each entry is one producer's batch (EntryData);
@@ -102,6 +103,9 @@ struct LogMarker {
 struct LogLedger {
   std::uint64_t id = 0;
   std::uint64_t ordinal = 0;
+  // Its metadata was removed: the topic's owner deleted it once every subscription had
+  // passed it, and the bookies' garbage collection may have taken any of its entries.
+  bool deleted = false;
   std::int64_t end = -1;  // The last readable entry.
   // entry_first[e]: index in PartitionLog::messages of entry e's first message; one more
   // element than entries, so entry e holds [entry_first[e], entry_first[e + 1]).

@@ -114,6 +114,27 @@ std::string QueueJudge::why_absent(std::uint32_t partition, const MessageState& 
   return out;
 }
 
+// Absent because retention deleted its ledger, which the final state cannot tell from
+// loss: excused when a subscription had the message first, or its topic has none (then
+// nothing holds the ledger back). A ledger deleted before a subscription got to it stays
+// a lost-write. A send acknowledged as a duplicate names no ledger: any deleted ledger of
+// the partition may have held its first copy.
+bool QueueJudge::deleted_after_use(std::uint32_t partition, const MessageState& s) const {
+  const PartitionLog& log = log_.partitions[partition];
+  if (s.ok_ledger == 0) {
+    if (std::none_of(log.ledgers.begin(), log.ledgers.end(),
+                     [](const LogLedger& l) { return l.deleted; })) {
+      return false;
+    }
+  } else {
+    const auto it = log.ledger_index.find(s.ok_ledger);
+    if (it == log.ledger_index.end() || !log.ledgers[it->second].deleted) return false;
+  }
+  if (s.first_delivery_ns >= 0) return true;
+  const std::uint32_t topic = topic_of_[partition];
+  return topic == kNoIndex || subscriptions_words(topic).empty();
+}
+
 void QueueJudge::check_sends() {
   for (std::uint32_t message = 0; message < state_.size(); ++message) {
     if (state_[message].ok_ns >= 0) check_send(message);
@@ -138,6 +159,7 @@ void QueueJudge::check_send(std::uint32_t message) {
                              : " as " + position_words(s.ok_ledger, s.ok_entry, s.ok_batch));
   };
   if (s.first_log == kNoIndex) {
+    if (deleted_after_use(key.partition, s)) return;
     result_.add("lost-write", what() + ", but " + why_absent(key.partition, s) +
                                   ": the message is in no ledger of the log of " +
                                   partitions_.name(key.partition));

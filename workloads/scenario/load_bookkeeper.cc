@@ -110,6 +110,20 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
     bk.bookie.entry_log_flush_interval_ns = 1;
   }
   bk.bookie.checkpoint_after_flush = !in.has_checkpoint_after_flush() || in.checkpoint_after_flush();
+  bk.bookie.gc_interval_ns =
+      ctx.duration(in.gc_interval(), place.at("gc_interval"), "gc_interval", bk.bookie.gc_interval_ns);
+  if (bk.bookie.gc_interval_ns <= 0) {
+    ctx.error(place.at("gc_interval"), "gc_interval must be > 0");
+    bk.bookie.gc_interval_ns = 1;
+  }
+  if (in.has_compaction_threshold()) {
+    const double t = in.compaction_threshold();
+    if (!(t >= 0.0 && t <= 1.0)) {
+      ctx.error(place.at("compaction_threshold"), "compaction_threshold must be in [0, 1]");
+    } else {
+      bk.bookie.compaction_threshold = t;
+    }
+  }
 
   LedgerWriterConfig& w = bk.writer_defaults;
   w.options = options;
@@ -126,6 +140,7 @@ void load_bookkeeper(const scenario::BookKeeperSystem& in, const Place& place, L
     ctx.error(place.at("session_timeout"), "session_timeout must be in [100ms, 60s]");
   }
   if (!in.metadata().empty()) w.metadata.store = in.metadata();
+  bk.bookie.gc_metadata = w.metadata;
 }
 
 void load_writers(const scenario::Workload& in, const Place& place, LoadContext& ctx,

@@ -187,14 +187,17 @@ class Cluster {
 
   // Per-writer client configuration; change before start().
   LedgerClientConfig& config(int w) { return ledger_configs_[w]; }
+  // Every bookie's; change before start(). Garbage collection is off unless gc_metadata
+  // names the store ("n0").
+  BookieConfig& bookie_config() { return bookie_config_; }
 
   void start() {
     world_->set_factory(kStore, [this](Runtime& rt) {
       return std::make_unique<MetadataStore>(rt, MetadataStoreConfig{});
     });
     for (const NodeId b : bookies_) {
-      world_->set_factory(b, [](Runtime& rt) {
-        return std::make_unique<Bookie>(rt, BookieConfig{});
+      world_->set_factory(b, [this](Runtime& rt) {
+        return std::make_unique<Bookie>(rt, bookie_config_);
       });
     }
     for (std::size_t w = 0; w < writers_.size(); ++w) {
@@ -284,6 +287,7 @@ class Cluster {
   std::unique_ptr<sim::World> world_;
   MetadataClientConfig metadata_config_;
   std::vector<LedgerClientConfig> ledger_configs_;
+  BookieConfig bookie_config_;
   std::vector<NodeId> bookies_;
   std::vector<NodeId> writers_;
   std::vector<WriterLog> logs_;

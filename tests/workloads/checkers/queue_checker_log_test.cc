@@ -100,8 +100,8 @@ TEST(QueueChecker, SendAckedAsDuplicateNeedsOnlyToBePresent) {
 
 // [SECTION] Which ledgers are read, and where they end
 
-// A ledger trimmed from the list (every cursor passed it) and even deleted still counts:
-// its entries were consumed before, and the journals keep them.
+// A ledger trimmed from the list (every cursor passed it) and even deleted still counts,
+// with what the bookies still hold of it: its entries were consumed before.
 TEST(QueueChecker, TrimmedLedgerStillCounts) {
   QueueRun run = three_batches();
   consume_all(run, 100 * kMs);
@@ -111,6 +111,43 @@ TEST(QueueChecker, TrimmedLedgerStillCounts) {
   const CheckResult r = run.check();
   EXPECT_TRUE(r.anomalies.empty()) << anomalies_of(r);
   EXPECT_EQ(r.metrics.at("log_messages"), 4);
+}
+
+// Once the bookies' garbage collection has taken a deleted ledger, its messages are in no
+// ledger of the log: retention, not loss, since the subscription had them all.
+TEST(QueueChecker, CollectedLedgerIsNoLossOnceDelivered) {
+  QueueRun run = three_batches();
+  consume_all(run, 100 * kMs);
+  run.list("orders", {2}, 2);
+  run.remove(storage::ledger_key(1));
+  run.collect(1);
+
+  const CheckResult r = run.check();
+  EXPECT_TRUE(r.anomalies.empty()) << anomalies_of(r);
+  EXPECT_EQ(r.metrics.at("log_messages"), 1);
+}
+
+// Deleted before the subscription got to it: the messages are lost.
+TEST(QueueChecker, LedgerCollectedBeforeItsSubscriptionHadItIsLostWrite) {
+  QueueRun run = three_batches();
+  run.consume(100 * kMs, "p1", 4, Pos{2, 0, 0});
+  run.list("orders", {2}, 2);
+  run.remove(storage::ledger_key(1));
+  run.collect(1);
+
+  const CheckResult r = run.check();
+  EXPECT_EQ(count(r, "lost-write"), 3u) << anomalies_of(r);
+}
+
+// A topic without subscriptions holds nothing back: its deleted ledgers lose nothing.
+TEST(QueueChecker, CollectedLedgerOfATopicWithoutSubscriptionsIsNoLoss) {
+  QueueRun run = three_batches();
+  run.list("orders", {2}, 2);
+  run.remove(storage::ledger_key(1));
+  run.collect(1);
+
+  const CheckResult r = run.check();
+  EXPECT_EQ(count(r, "lost-write"), 0u) << anomalies_of(r);
 }
 
 // Ledgers no topic lists (cursor ledgers, or one whose list update failed) are not read.

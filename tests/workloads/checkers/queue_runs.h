@@ -20,6 +20,7 @@
 #include "broker/pulsar/pulsar.pb.h"
 #include "broker/pulsar/wire.h"
 #include "broker/storage/ledger_client.h"
+#include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
 #include "tests/workloads/evidence.h"
 #include "workloads/checkers/queue_checker.h"
@@ -108,6 +109,22 @@ class QueueEvidence {
       r.set_lac(entry - 1);
       r.set_payload(payload);
       frame(r, journals_[kBookies[(static_cast<std::size_t>(entry) + i) % 3]]);
+    }
+  }
+
+  // The bookies' garbage collection: every record of the ledger leaves every journal.
+  void collect(std::uint64_t ledger) {
+    for (auto& [bookie, bytes] : journals_) {
+      std::vector<std::uint8_t> kept;
+      storage::JournalRecord r;
+      for (const storage::FramedRecord& f : storage::parse_framed(bytes).records) {
+        if (r.ParseFromArray(f.body.data(), static_cast<int>(f.body.size())) &&
+            r.ledger_id() == ledger) {
+          continue;
+        }
+        storage::append_framed(f.body, kept);
+      }
+      bytes = std::move(kept);
     }
   }
 
