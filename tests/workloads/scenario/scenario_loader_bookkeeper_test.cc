@@ -47,6 +47,9 @@ TEST(ScenarioLoader, BookKeeperScenarioLoadsWithDefaults) {
   EXPECT_EQ(c.bookkeeper.bookie.entry_log_max_bytes, 64u << 20);
   EXPECT_EQ(c.bookkeeper.bookie.entry_log_flush_interval_ns, 1'000'000'000);
   EXPECT_TRUE(c.bookkeeper.bookie.checkpoint_after_flush);
+  EXPECT_EQ(c.bookkeeper.bookie.gc_interval_ns, 60'000'000'000);
+  EXPECT_DOUBLE_EQ(c.bookkeeper.bookie.compaction_threshold, 0.5);
+  EXPECT_EQ(c.bookkeeper.bookie.gc_metadata.store, "meta");
   const LedgerWriterConfig& d = c.bookkeeper.writer_defaults;
   EXPECT_EQ(d.options.quorums.ensemble, 3u);
   EXPECT_EQ(d.options.quorums.write_quorum, 3u);
@@ -86,7 +89,8 @@ TEST(ScenarioLoader, BookKeeperKnobsOverrideTheDefaults) {
                              "journal_max_group_wait: \"2ms\" "
                              "journal_buffered_writes_threshold: \"64KiB\" "
                              "journal_max_size: \"1MiB\" entry_log_max_size: \"2MiB\" "
-                             "entry_log_flush_interval: \"5ms\" checkpoint_after_flush: false");
+                             "entry_log_flush_interval: \"5ms\" checkpoint_after_flush: false "
+                             "gc_interval: \"5s\" compaction_threshold: 0.25");
   text = replace(text, "rate: \"100/s\"",
                  "rate: \"100/s\" log: \"orders\" arrival: POISSON entry_size: \"100B\" "
                  "max_in_flight: 5 start: \"1s\" stop: \"9s\" max_adds: 50 } "
@@ -101,6 +105,9 @@ TEST(ScenarioLoader, BookKeeperKnobsOverrideTheDefaults) {
   EXPECT_EQ(c.bookkeeper.bookie.entry_log_max_bytes, 2u << 20);
   EXPECT_EQ(c.bookkeeper.bookie.entry_log_flush_interval_ns, 5'000'000);
   EXPECT_FALSE(c.bookkeeper.bookie.checkpoint_after_flush);
+  EXPECT_EQ(c.bookkeeper.bookie.gc_interval_ns, 5'000'000'000);
+  EXPECT_DOUBLE_EQ(c.bookkeeper.bookie.compaction_threshold, 0.25);
+  EXPECT_EQ(c.bookkeeper.bookie.gc_metadata.session_timeout_ns, 2'000'000'000);
   const LedgerWriterConfig& d = c.bookkeeper.writer_defaults;
   EXPECT_EQ(d.options.quorums.ensemble, 4u);
   EXPECT_EQ(d.options.quorums.write_quorum, 3u);
@@ -143,6 +150,11 @@ TEST(ScenarioLoader, BookieFileSizesAndFlushIntervalMustBePositive) {
   EXPECT_NE(e.find("s.textproto:12: entry_log_flush_interval must be > 0"), std::string::npos) << e;
   e = error_of(replace(kBookKeeper, "\"b3\"]", "\"b3\"]\n    entry_log_max_size: \"lots\""));
   EXPECT_NE(e.find("s.textproto:12: entry_log_max_size"), std::string::npos) << e;
+  e = error_of(replace(kBookKeeper, "\"b3\"]", "\"b3\"]\n    gc_interval: \"0s\""));
+  EXPECT_NE(e.find("s.textproto:12: gc_interval must be > 0"), std::string::npos) << e;
+  e = error_of(replace(kBookKeeper, "\"b3\"]", "\"b3\"]\n    compaction_threshold: 1.5"));
+  EXPECT_NE(e.find("s.textproto:12: compaction_threshold must be in [0, 1]"), std::string::npos)
+      << e;
 }
 
 TEST(ScenarioLoader, AckQuorumAboveWriteQuorumIsRejected) {
