@@ -8,6 +8,7 @@
 // On start it replays its log, cuts a torn or corrupt tail, and serves.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -52,6 +53,8 @@ class CounterServer final : public Node {
   State state_ = State::recovering;
   std::int64_t value_ = 0;
   std::uint64_t log_end_ = 0;
+  // Where the last recovery read found damage (a torn tail, or a misread); none yet.
+  std::optional<std::uint64_t> damage_seen_at_;
   bool writing_ = false;
   std::vector<PendingAdd> pending_;
   std::vector<PendingAdd> in_flight_;
