@@ -31,6 +31,8 @@ inline constexpr std::string_view kJournalPrefix = "journal.";
 inline constexpr std::string_view kEntryLogPrefix = "entrylog.";
 inline constexpr const char* kLastMarkFile = "lastmark";
 inline constexpr std::uint32_t kMaxFileId = 999'999;
+// A read length that takes a whole file: the runtimes return only the bytes that exist.
+inline constexpr std::uint64_t kWholeFile = 1ULL << 40;
 
 std::string journal_file(std::uint32_t id);
 std::string entry_log_file(std::uint32_t id);

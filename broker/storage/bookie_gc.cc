@@ -12,12 +12,6 @@
 
 namespace streamlab::storage {
 
-namespace {
-
-constexpr std::uint64_t kWholeFile = 1ULL << 40;
-
-}  // namespace
-
 // A pass every interval, unless the last one is still under way; a restart of the
 // storage state abandons a pass (recover() clears collecting_).
 void Bookie::schedule_gc() {

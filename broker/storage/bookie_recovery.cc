@@ -12,8 +12,6 @@ namespace streamlab::storage {
 
 namespace {
 
-// Files are read whole; the runtimes return only the bytes that exist.
-constexpr std::uint64_t kWholeFile = 1ULL << 40;
 constexpr std::int64_t kRecoveryRetryNs = 10'000'000;
 // Restarts in a row that found damage in the middle of a file, before it is believed:
 // a bit flipped on the way from the device reads right the next time.

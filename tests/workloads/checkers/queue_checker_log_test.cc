@@ -113,14 +113,20 @@ TEST(QueueChecker, TrimmedLedgerStillCounts) {
   EXPECT_EQ(r.metrics.at("log_messages"), 4);
 }
 
+// Retention on three_batches(): ledger 1 leaves the list, its metadata is removed, and the
+// bookies' garbage collection takes its records.
+void delete_and_collect_first_ledger(QueueRun& run) {
+  run.list("orders", {2}, 2);
+  run.remove(storage::ledger_key(1));
+  run.collect(1);
+}
+
 // Once the bookies' garbage collection has taken a deleted ledger, its messages are in no
 // ledger of the log: retention, not loss, since the subscription had them all.
 TEST(QueueChecker, CollectedLedgerIsNoLossOnceDelivered) {
   QueueRun run = three_batches();
   consume_all(run, 100 * kMs);
-  run.list("orders", {2}, 2);
-  run.remove(storage::ledger_key(1));
-  run.collect(1);
+  delete_and_collect_first_ledger(run);
 
   const CheckResult r = run.check();
   EXPECT_TRUE(r.anomalies.empty()) << anomalies_of(r);
@@ -131,9 +137,7 @@ TEST(QueueChecker, CollectedLedgerIsNoLossOnceDelivered) {
 TEST(QueueChecker, LedgerCollectedBeforeItsSubscriptionHadItIsLostWrite) {
   QueueRun run = three_batches();
   run.consume(100 * kMs, "p1", 4, Pos{2, 0, 0});
-  run.list("orders", {2}, 2);
-  run.remove(storage::ledger_key(1));
-  run.collect(1);
+  delete_and_collect_first_ledger(run);
 
   const CheckResult r = run.check();
   EXPECT_EQ(count(r, "lost-write"), 3u) << anomalies_of(r);
@@ -142,9 +146,7 @@ TEST(QueueChecker, LedgerCollectedBeforeItsSubscriptionHadItIsLostWrite) {
 // A topic without subscriptions holds nothing back: its deleted ledgers lose nothing.
 TEST(QueueChecker, CollectedLedgerOfATopicWithoutSubscriptionsIsNoLoss) {
   QueueRun run = three_batches();
-  run.list("orders", {2}, 2);
-  run.remove(storage::ledger_key(1));
-  run.collect(1);
+  delete_and_collect_first_ledger(run);
 
   const CheckResult r = run.check();
   EXPECT_EQ(count(r, "lost-write"), 0u) << anomalies_of(r);
