@@ -109,14 +109,21 @@ bool Kernel::run_top() {
     return false;
   }
   if (s.node != kKernelNode) {
-    const NodeGate& gate = gates_[s.node];
+    NodeGate& gate = gates_[s.node];
     if (gate.incarnation != s.incarnation || gate.down) {
       release_slot(index);
       return false;
     }
     if (gate.paused_until_ns > entry.time_ns) {
-      // A paused node runs nothing; its events wait, in their order, for the resume.
-      queue_.push(QueueEntry{gate.paused_until_ns, (next_sequence_++ << kSlotBits) | index});
+      // A paused node runs nothing; its events wait, in their order, for the resume. A
+      // pause extended while events wait must not let later events overtake them (a
+      // connection's messages would arrive out of order): the later ones join the waiting
+      // ones at the old resume time, and from there all move on together, in order.
+      if (gate.deferred_to_ns <= entry.time_ns || gate.deferred_to_ns > gate.paused_until_ns) {
+        gate.deferred_to_ns = gate.paused_until_ns;
+      }
+      SL_ASSERT_GT(gate.deferred_to_ns, entry.time_ns);
+      queue_.push(QueueEntry{gate.deferred_to_ns, (next_sequence_++ << kSlotBits) | index});
       return false;
     }
   }

@@ -105,6 +105,9 @@ class Kernel {
     std::uint32_t incarnation = 0;
     bool down = false;
     std::int64_t paused_until_ns = 0;
+    // Where the node's deferred events wait now: the resume time when they were deferred,
+    // which an extended pause leaves behind paused_until_ns (see run_top).
+    std::int64_t deferred_to_ns = 0;
   };
 
   static constexpr int kSlotBits = 24;

@@ -222,6 +222,25 @@ TEST(KernelTest, PausedNodeEventsDeferredToResumeInOrder) {
   EXPECT_FALSE(kernel.paused(node));
 }
 
+// broker-swarm.safe seed 9769: two overlapping pauses of a broker, and the messages held by
+// the first overtaken by those that arrived after the second began; the broker took a
+// producer's later sends before its earlier ones and deduplication then dropped the earlier.
+TEST(KernelTest, ExtendedPauseKeepsTheDeferredEventsInOrder) {
+  Kernel kernel(1);
+  const std::uint32_t node = kernel.add_node();
+  Ran ran;
+  kernel.pause_until(node, 100);
+  add(kernel, ran, 10, 0, node);  // Waits for 100.
+  kernel.run_until(50);
+  kernel.pause_until(node, 200);  // A second pause extends the first.
+  add(kernel, ran, 60, 1, node);  // Joins label 0 at 100, behind it.
+  add(kernel, ran, 99, 2, node);
+  add(kernel, ran, 150, 3, node);
+  add(kernel, ran, 250, 4, node);
+  kernel.run();
+  EXPECT_EQ(ran, (Ran{{200, 0}, {200, 1}, {200, 2}, {200, 3}, {250, 4}}));
+}
+
 TEST(KernelTest, CancelWorksOnDeferredEventOfPausedNode) {
   Kernel kernel(1);
   const std::uint32_t node = kernel.add_node();

@@ -243,6 +243,16 @@ TEST(Scenarios, CounterSwarmSeedsThatOnceLostWritesMeetTheirExpectations) {
   }
 }
 
+// Seed 9769 paused broker-c twice, the second pause beginning inside the first; the kernel
+// let the messages that arrived during the second overtake those held since the first, the
+// broker stored a producer's later sends before its earlier ones, and the next owner's
+// deduplication took the earlier ones for stored (827 acknowledged, none in the log).
+TEST(Scenarios, BrokerSwarmSeedWithOverlappingPausesLosesNothing) {
+  const RunResult r = run(load("broker-swarm.safe.textproto"), 9769);
+  EXPECT_TRUE(r.expectations_met) << ::testing::PrintToString(r.failed_expectations);
+  EXPECT_EQ(r.check.anomalies.count("lost-write"), 0u);
+}
+
 // The same swarm can fail: without deduplication, what a broker stored but did not get
 // to acknowledge before it crashed or lost its clients is resent and stored again.
 TEST(Scenarios, BrokerSwarmFindsDuplicatesWithoutDeduplication) {
