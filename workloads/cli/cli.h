@@ -12,6 +12,7 @@
 #include "workloads/report/files.h"
 #include "workloads/run/reproduce.h"
 #include "workloads/scenario/scenario_config.h"
+#include "workloads/scenario/scenario_loader.h"
 #include "workloads/run/scenario_runner.h"
 
 namespace streamlab::cli {
@@ -55,20 +56,22 @@ std::optional<Args> parse_args(int argc, char** argv, const std::vector<std::str
 // Strict unsigned parse of a flag value; false on junk.
 bool parse_u64(const std::string& text, std::uint64_t* out);
 
-// --max-events N and --max-memory SIZE: the budget of one run (workloads::RunBudget), for
-// run, explore and shrink. Generous by default; 0 lifts a limit.
+// The controls of run, replay, explore and shrink: --duration D (the scenario's length,
+// workloads::ScenarioOverrides) and --max-events N / --max-memory SIZE, the budget of one
+// run (workloads::RunBudget; generous by default, 0 lifts a limit).
 inline constexpr std::uint64_t kDefaultMaxEvents = 1'000'000'000;
 inline constexpr std::uint64_t kDefaultMaxMemoryBytes = 4ULL << 30;
 inline const std::vector<std::string> kBudgetFlags = {"--max-events", "--max-memory"};
-// The help lines of --max-events and --max-memory, their text starting at `column` to
-// line up with the command's other flags.
-std::string budget_help(std::size_t column);
+// Their help lines, the text starting at `column` to line up with the command's other
+// flags.
+std::string run_control_help(std::size_t column);
 Result<workloads::RunBudget> parse_budget(const Args& args);
+Result<workloads::ScenarioOverrides> parse_overrides(const Args& args);
 // The flags that give `budget` where it is not the default (" --max-events 5000"), for a
 // runaway's reproduce command.
 std::string budget_flags(const workloads::RunBudget& budget);
-// Flags that take a value plus the budget's.
-std::vector<std::string> with_budget_flags(std::vector<std::string> flags);
+// Flags that take a value plus the run controls'.
+std::vector<std::string> with_run_control_flags(std::vector<std::string> flags);
 
 int usage_error(const std::string& command, const std::string& message, const char* usage);
 

@@ -68,7 +68,7 @@ bool parse_u64(const std::string& text, std::uint64_t* out) {
   return true;
 }
 
-std::string budget_help(std::size_t column) {
+std::string run_control_help(std::size_t column) {
   const auto flag = [column](const std::string& name, const std::vector<std::string>& lines) {
     std::string out = "  " + name;
     out += std::string(column > out.size() ? column - out.size() : 1, ' ');
@@ -78,7 +78,10 @@ std::string budget_help(std::size_t column) {
     }
     return out;
   };
-  return flag("--max-events N", {"stop a run after N simulated events as a runaway",
+  return flag("--duration D", {"run D of simulated time (e.g. 1h) instead of the scenario's",
+                               "duration; what ends with the run (producers, consumers,",
+                               "swarms without a stop of their own) runs on to D"}) +
+         flag("--max-events N", {"stop a run after N simulated events as a runaway",
                                  "(default 1000000000; 0: no limit)"}) +
          flag("--max-memory M", {"stop a run whose process holds more than M of memory as a",
                                  "runaway (e.g. 4GiB, the default; 0: no limit)"});
@@ -117,9 +120,23 @@ std::string budget_flags(const workloads::RunBudget& budget) {
   return flags;
 }
 
-std::vector<std::string> with_budget_flags(std::vector<std::string> flags) {
+std::vector<std::string> with_run_control_flags(std::vector<std::string> flags) {
   flags.insert(flags.end(), kBudgetFlags.begin(), kBudgetFlags.end());
+  flags.push_back("--duration");
   return flags;
+}
+
+Result<workloads::ScenarioOverrides> parse_overrides(const Args& args) {
+  workloads::ScenarioOverrides overrides;
+  if (const auto it = args.flags.find("--duration"); it != args.flags.end()) {
+    const Result<std::int64_t> d = workloads::parse_duration_ns(it->second);
+    if (!d || d.value() <= 0) {
+      return Error{"--duration needs a simulated time > 0 such as 90s or 1h" +
+                   (d ? std::string() : ": " + d.error())};
+    }
+    overrides.duration = it->second;
+  }
+  return overrides;
 }
 
 int usage_error(const std::string& command, const std::string& message, const char* usage) {
@@ -167,7 +184,7 @@ void print_summary(const ScenarioConfig& config, const workloads::RunResult& r,
   }
   if (r.runaway != workloads::Runaway::none) {
     for (const std::string& f : r.failed_expectations) std::printf("RUNAWAY    %s\n", f.c_str());
-    std::printf("reproduce  %s\n", reproduce_command(path, r.seed).c_str());
+    std::printf("reproduce  %s\n", reproduce_command(path, r.seed, config.run_flags).c_str());
     return;
   }
   std::printf("ops        %.0f invoked: %.0f ok, %.0f fail, %.0f info, %.0f pending;"
@@ -202,7 +219,7 @@ void print_summary(const ScenarioConfig& config, const workloads::RunResult& r,
   } else {
     for (const std::string& f : r.failed_expectations) std::printf("FAILED     %s\n", f.c_str());
   }
-  std::printf("reproduce  %s\n", reproduce_command(path, r.seed).c_str());
+  std::printf("reproduce  %s\n", reproduce_command(path, r.seed, config.run_flags).c_str());
 }
 
 std::string result_json(const ScenarioConfig& config, const workloads::RunResult& r) {

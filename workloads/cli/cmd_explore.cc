@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kExploreUsage =
     R"(usage: streamlab explore FILE --seeds A..B [--jobs J] [--shard I/N] [--json OUT]
-                         [--max-events N] [--max-memory M]
+                         [--duration D] [--max-events N] [--max-memory M]
 
 Runs the scenario FILE once per seed in A..B (inclusive), J at a time (default: the number
 of cores), showing progress, then lists every seed that failed with the commands that
@@ -39,7 +39,7 @@ exit codes: 0 every seed met its expectations, 1 some seed failed, 2 bad input
 
 std::string usage_text() {
   char buffer[4096];
-  std::snprintf(buffer, sizeof buffer, kExploreUsage, budget_help(18).c_str());
+  std::snprintf(buffer, sizeof buffer, kExploreUsage, run_control_help(18).c_str());
   return buffer;
 }
 
@@ -74,6 +74,7 @@ struct ExploreRequest {
   std::uint64_t shard = 0;
   std::uint64_t shards = 1;
   workloads::RunBudget budget;
+  workloads::ScenarioOverrides overrides;
 };
 
 bool parse_range(const std::string& text, std::uint64_t* first, std::uint64_t* last) {
@@ -112,6 +113,9 @@ Result<ExploreRequest> parse_request(const Args& args) {
   const Result<workloads::RunBudget> budget = parse_budget(args);
   if (!budget) return Error{budget.error()};
   request.budget = budget.value();
+  const Result<workloads::ScenarioOverrides> overrides = parse_overrides(args);
+  if (!overrides) return Error{overrides.error()};
+  request.overrides = overrides.value();
   return request;
 }
 
@@ -178,7 +182,8 @@ std::vector<SeedOutcome> run_seeds(const ScenarioConfig& config, const ExploreRe
 
 // A runaway reproduces under the same budget.
 std::string reproduce(const ExploreRequest& request, const SeedOutcome& o) {
-  std::string command = reproduce_command(request.path, o.seed);
+  std::string command =
+      reproduce_command(request.path, o.seed, request.overrides.flags());
   if (o.failure == Failure::runaway) command += budget_flags(request.budget);
   return command;
 }
@@ -197,7 +202,8 @@ void print_outcomes(const ExploreRequest& request, const std::vector<SeedOutcome
   std::printf("\n");
   for (const SeedOutcome& o : outcomes) {
     if (o.failure == Failure::none) continue;
-    const FollowUpCommands next = follow_up_commands(request.path, o.seed);
+    const FollowUpCommands next =
+        follow_up_commands(request.path, o.seed, request.overrides.flags());
     std::printf("seed %" PRIu64 ": %s: %s\n  reproduce: %s\n  replay:    %s\n  shrink:    %s\n"
                 "  report:    %s\n",
                 o.seed, failure_name(o.failure), o.failed.empty() ? "" : o.failed.front().c_str(),
@@ -223,7 +229,8 @@ std::string outcomes_json(const ScenarioConfig& config, const ExploreRequest& re
     for (const auto& f : o.failed) j.value(f);
     j.end_array();
     j.key("reproduce").value(reproduce(request, o));
-    const FollowUpCommands next = follow_up_commands(request.path, o.seed);
+    const FollowUpCommands next =
+        follow_up_commands(request.path, o.seed, request.overrides.flags());
     j.key("replay").value(next.replay);
     j.key("shrink").value(next.shrink);
     j.key("report").value(next.report);
@@ -240,7 +247,7 @@ int cmd_explore(int argc, char** argv) {
   std::string error;
   const std::string usage = usage_text();
   const auto args = parse_args(argc, argv,
-                               with_budget_flags({"--seeds", "--jobs", "--shard", "--json"}), {},
+                               with_run_control_flags({"--seeds", "--jobs", "--shard", "--json"}), {},
                                &error);
   if (!args) return usage_error("explore", error, usage.c_str());
   if (args->help) {
@@ -249,7 +256,8 @@ int cmd_explore(int argc, char** argv) {
   }
   const Result<ExploreRequest> request = parse_request(*args);
   if (!request) return usage_error("explore", request.error(), usage.c_str());
-  const auto config = workloads::load_scenario(request.value().path);
+  const auto config =
+      workloads::load_scenario(request.value().path, request.value().overrides);
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().c_str());
     return kExitBadInput;

@@ -18,7 +18,7 @@ namespace streamlab::cli {
 namespace {
 
 constexpr const char* kReplayUsageFormat = R"(usage: streamlab replay FILE [--seed N] [--events OUT.jsonl] [--from T] [--to T]
-                        [--node NAME ...] [--max-events N] [--max-memory M]
+                        [--node NAME ...] [--duration D] [--max-events N] [--max-memory M]
 
 Runs the scenario FILE with seed N twice: once as `streamlab run` does, once writing the
 structured event log, and checks that both have the same trace hash (the log is of the
@@ -50,7 +50,7 @@ exit codes: 0 replayed (whatever the checker found), 2 bad input, 3 the replay's
 
 std::string usage_text() {
   char buffer[4096];
-  std::snprintf(buffer, sizeof buffer, kReplayUsageFormat, budget_help(21).c_str());
+  std::snprintf(buffer, sizeof buffer, kReplayUsageFormat, run_control_help(21).c_str());
   return buffer;
 }
 
@@ -73,7 +73,7 @@ int cmd_replay(int argc, char** argv) {
   std::string error;
   const std::string usage = usage_text();
   const auto args = parse_args(
-      argc, argv, with_budget_flags({"--seed", "--events", "--from", "--to", "--node"}), {}, &error);
+      argc, argv, with_run_control_flags({"--seed", "--events", "--from", "--to", "--node"}), {}, &error);
   if (!args) return usage_error("replay", error, usage.c_str());
   if (args->help) {
     std::fputs(usage.c_str(), stdout);
@@ -81,6 +81,8 @@ int cmd_replay(int argc, char** argv) {
   }
   const Result<workloads::RunBudget> budget = parse_budget(*args);
   if (!budget) return usage_error("replay", budget.error(), usage.c_str());
+  const Result<workloads::ScenarioOverrides> overrides = parse_overrides(*args);
+  if (!overrides) return usage_error("replay", overrides.error(), usage.c_str());
   if (args->positional.size() != 1) {
     return usage_error("replay", "expected exactly one scenario FILE", usage.c_str());
   }
@@ -89,7 +91,7 @@ int cmd_replay(int argc, char** argv) {
     return usage_error("replay", "--seed needs a positive integer", usage.c_str());
   }
   const std::string& path = args->positional[0];
-  const auto config = workloads::load_scenario(path);
+  const auto config = workloads::load_scenario(path, overrides.value());
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().c_str());
     return kExitBadInput;

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kRunUsageFormat = R"(usage: streamlab run FILE [--seed N] [--json OUT] [--report OUT.html]
                      [--history OUT.edn|OUT.jsonl] [--save-logs DIR] [--trace OUT.json]
-                     [--check-determinism] [--max-events N] [--max-memory M]
+                     [--check-determinism] [--duration D] [--max-events N] [--max-memory M]
 
 Runs the scenario FILE once and prints a summary: trace hash, simulated and wall time,
 operations, latency, anomalies found, and whether every expectation was met.
@@ -43,7 +43,7 @@ exit codes: 0 expectations met, 1 an expectation failed, 2 bad input, 3 not dete
 
 std::string usage_text() {
   char buffer[4096];
-  std::snprintf(buffer, sizeof buffer, kRunUsageFormat, budget_help(25).c_str());
+  std::snprintf(buffer, sizeof buffer, kRunUsageFormat, run_control_help(25).c_str());
   return buffer;
 }
 
@@ -98,7 +98,7 @@ int cmd_run(int argc, char** argv) {
   const char* usage = usage_string.c_str();
   const auto args = parse_args(
       argc, argv,
-      with_budget_flags({"--seed", "--json", "--report", "--history", "--save-logs", "--trace"}),
+      with_run_control_flags({"--seed", "--json", "--report", "--history", "--save-logs", "--trace"}),
       {"--check-determinism"}, &error);
   if (!args) return usage_error("run", error, usage);
   if (args->help) {
@@ -107,6 +107,8 @@ int cmd_run(int argc, char** argv) {
   }
   const Result<workloads::RunBudget> budget = parse_budget(*args);
   if (!budget) return usage_error("run", budget.error(), usage);
+  const Result<workloads::ScenarioOverrides> overrides = parse_overrides(*args);
+  if (!overrides) return usage_error("run", overrides.error(), usage);
   if (args->positional.size() != 1) {
     return usage_error("run", "expected exactly one scenario FILE", usage);
   }
@@ -116,7 +118,7 @@ int cmd_run(int argc, char** argv) {
     return usage_error("run", "--seed needs a positive integer", usage);
   }
   const std::string& path = args->positional[0];
-  const auto config = workloads::load_scenario(path);
+  const auto config = workloads::load_scenario(path, overrides.value());
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().c_str());
     return kExitBadInput;

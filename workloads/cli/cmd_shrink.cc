@@ -23,6 +23,7 @@ constexpr std::uint64_t kDefaultMaxRuns = 2000;
 
 constexpr const char* kShrinkUsageFormat =
     R"(usage: streamlab shrink FILE --seed N [--out MIN] [--jobs J] [--keep ANOMALY] [--max-runs R]
+                        [--duration D] [--max-events N] [--max-memory M]
 
 Cuts the run of scenario FILE with seed N down to a small scenario that still fails the
 same way, and writes it as a standalone scenario file with the seed in it, so that
@@ -61,7 +62,7 @@ exit codes: 0 shrunk (or already minimal) and written, 2 bad input or usage, or
 
 std::string usage_text() {
   char buffer[8192];
-  std::snprintf(buffer, sizeof buffer, kShrinkUsageFormat, budget_help(20).c_str());
+  std::snprintf(buffer, sizeof buffer, kShrinkUsageFormat, run_control_help(20).c_str());
   return buffer;
 }
 
@@ -135,7 +136,7 @@ int cmd_shrink(int argc, char** argv) {
   const std::string usage_string = usage_text();
   const char* usage = usage_string.c_str();
   const auto args = parse_args(
-      argc, argv, with_budget_flags({"--seed", "--out", "--jobs", "--keep", "--max-runs"}), {},
+      argc, argv, with_run_control_flags({"--seed", "--out", "--jobs", "--keep", "--max-runs"}), {},
       &error);
   if (!args) return usage_error("shrink", error, usage);
   if (args->help) {
@@ -166,6 +167,9 @@ int cmd_shrink(int argc, char** argv) {
   const Result<workloads::RunBudget> budget = parse_budget(*args);
   if (!budget) return usage_error("shrink", budget.error(), usage);
   options.budget = budget.value();
+  const Result<workloads::ScenarioOverrides> overrides = parse_overrides(*args);
+  if (!overrides) return usage_error("shrink", overrides.error(), usage);
+  options.overrides = overrides.value();
   if (args->flags.count("--keep")) options.keep_anomaly = args->flags.at("--keep");
   const std::string& path = args->positional[0];
   options.out_path =

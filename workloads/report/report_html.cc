@@ -270,10 +270,11 @@ std::string faults_section(const RunResult& r) {
 
 // [SECTION] Reproduce
 
-std::string reproduce_section(const RunResult& r, const std::string& path) {
+std::string reproduce_section(const ScenarioConfig& config, const RunResult& r,
+                              const std::string& path) {
   return "<section id=\"reproduce\"><h2>Reproduce</h2><p>The same seed runs the same events "
          "and ends with the same trace hash (" + hex64(r.trace_hash) + "):</p><pre><code>" +
-         html_escape(reproduce_command(path, r.seed)) + "</code></pre></section>";
+         html_escape(reproduce_command(path, r.seed, config.run_flags)) + "</code></pre></section>";
 }
 
 // [SECTION] The page
@@ -309,7 +310,7 @@ std::string report_html(const ScenarioConfig& config, const RunResult& result,
          summary_section(config, result, path) + "\n" + expectations_section(config, result) +
          "\n" + anomalies_section(config, result) + "\n" + metrics_section(config, result) +
          "\n" + charts_section(charts) + "\n" + faults_section(result) + "\n" +
-         reproduce_section(result, path) + "\n</body></html>\n";
+         reproduce_section(config, result, path) + "\n</body></html>\n";
   return out;
 }
 

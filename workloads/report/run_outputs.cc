@@ -11,7 +11,6 @@ namespace streamlab::cli {
 
 using workloads::hex64;
 using workloads::ScenarioConfig;
-using workloads::reproduce_command;
 using workloads::write_file;
 using workloads::write_file_atomically;
 

@@ -11,13 +11,15 @@ std::string hex64(std::uint64_t v) {
   return buffer;
 }
 
-std::string reproduce_command(const std::string& path, std::uint64_t seed) {
-  return "streamlab run " + path + " --seed " + std::to_string(seed);
+std::string reproduce_command(const std::string& path, std::uint64_t seed,
+                              const std::string& flags) {
+  return "streamlab run " + path + " --seed " + std::to_string(seed) + flags;
 }
 
-FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed) {
+FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed,
+                                    const std::string& flags) {
   const std::string stem = "seed" + std::to_string(seed);
-  const std::string rest = path + " --seed " + std::to_string(seed);
+  const std::string rest = path + " --seed " + std::to_string(seed) + flags;
   return {"streamlab replay " + rest + " --events " + stem + ".events.jsonl",
           "streamlab shrink " + rest + " --out " + stem + ".min.textproto",
           "streamlab run " + rest + " --report " + stem + ".html --trace " + stem +

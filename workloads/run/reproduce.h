@@ -10,7 +10,9 @@ namespace streamlab::workloads {
 
 // A trace hash as the outputs print it: 16 hex digits.
 std::string hex64(std::uint64_t v);
-std::string reproduce_command(const std::string& path, std::uint64_t seed);
+// `flags`: what the command line changed in the scenario (ScenarioConfig::run_flags).
+std::string reproduce_command(const std::string& path, std::uint64_t seed,
+                              const std::string& flags = "");
 // What to run next on a failing seed: its event log, a smaller scenario that fails the
 // same way, and an HTML report with a Perfetto timeline.
 struct FollowUpCommands {
@@ -18,6 +20,7 @@ struct FollowUpCommands {
   std::string shrink;
   std::string report;
 };
-FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed);
+FollowUpCommands follow_up_commands(const std::string& path, std::uint64_t seed,
+                                    const std::string& flags = "");
 
 }  // namespace streamlab::workloads

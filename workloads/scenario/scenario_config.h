@@ -71,6 +71,9 @@ struct Expectation {
 
 struct ScenarioConfig {
   std::string file;
+  // Command-line changes the file does not hold (ScenarioOverrides::flags), which a
+  // command reproducing the run must repeat; empty without.
+  std::string run_flags;
   std::string name;
   std::string description;
   std::int64_t duration_ns = 0;

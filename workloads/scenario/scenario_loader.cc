@@ -7,6 +7,7 @@
 #include "base/assert.h"
 #include "workloads/checkers/anomaly_glossary.h"
 #include "workloads/scenario/load_sections.h"
+#include "workloads/scenario/units.h"
 
 namespace streamlab::workloads {
 
@@ -148,16 +149,25 @@ void load_expectations(const scenario::Scenario& in, const Place& place, LoadCon
 
 }  // namespace
 
-Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name) {
+Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& file_name,
+                                      const ScenarioOverrides& overrides) {
   LoadContext ctx(file_name);
   scenario::Scenario in;
   google::protobuf::TextFormat::ParseInfoTree tree;
   if (!parse_text(std::string(text), &in, &tree, ctx)) {
     return Error{ctx.joined_errors()};
   }
+  if (!overrides.duration.empty()) {
+    const Result<std::int64_t> d = parse_duration_ns(overrides.duration);
+    if (!d || d.value() <= 0) {
+      return Error{"--duration: \"" + overrides.duration + "\" is not a duration > 0, e.g. 1h"};
+    }
+    in.set_duration(overrides.duration);
+  }
   const Place root{&in, &tree, 0};
   ScenarioConfig out;
   out.file = file_name;
+  out.run_flags = overrides.flags();
   out.name = in.name();
   out.description = in.description();
   if (in.name().empty()) ctx.error(0, "missing 'name'");
@@ -182,7 +192,12 @@ Result<ScenarioConfig> parse_scenario(std::string_view text, const std::string& 
   }
   load_checkers(in, root, ctx, out.checker);
   load_expectations(in, root, ctx, &out);
-  if (ctx.failed()) return Error{ctx.joined_errors()};
+  if (ctx.failed()) {
+    // An error about the run's length may come from the flag, not the file.
+    const std::string why =
+        overrides.duration.empty() ? "" : "\n(the run's duration is --duration " + overrides.duration + ")";
+    return Error{ctx.joined_errors() + why};
+  }
   return out;
 }
 
@@ -194,10 +209,10 @@ Result<std::string> read_scenario_text(const std::string& path) {
   return text.str();
 }
 
-Result<ScenarioConfig> load_scenario(const std::string& path) {
+Result<ScenarioConfig> load_scenario(const std::string& path, const ScenarioOverrides& overrides) {
   const Result<std::string> text = read_scenario_text(path);
   if (!text) return Error{text.error()};
-  return parse_scenario(text.value(), path);
+  return parse_scenario(text.value(), path, overrides);
 }
 
 }  // namespace streamlab::workloads

@@ -265,12 +265,13 @@ Result<ShrinkSummary> shrink_scenario(std::string_view text, const std::string& 
   SL_ASSERT_GT(options.jobs, 0);
   SL_ASSERT(!options.out_path.empty());
   const Clock::time_point started = Clock::now();
-  const auto config = parse_scenario(text, file_name);
+  const auto config = parse_scenario(text, file_name, options.overrides);
   if (!config) return Error{config.error()};
   scenario::Scenario original;
   const bool parsed = google::protobuf::TextFormat::ParseFromString(std::string(text), &original);
   SL_ASSERT_MSG(parsed, "the loader accepted text the proto parser rejects");
   original.set_seed(options.seed);
+  if (!options.overrides.duration.empty()) original.set_duration(options.overrides.duration);
 
   RunOptions run_options;
   run_options.seed = options.seed;

@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "workloads/run/scenario_runner.h"
+#include "workloads/scenario/scenario_loader.h"
 
 namespace streamlab::workloads {
 
@@ -32,6 +33,7 @@ struct ShrinkOptions {
   RunBudget budget;             // Of each run; a runaway candidate does not keep.
   std::string out_path;        // Where the result will live, for its reproduce command;
                                // required.
+  ScenarioOverrides overrides;  // Applied to the scenario, and kept in the shrunk one.
 };
 
 struct ShrinkSize {

@@ -150,6 +150,44 @@ TEST(Cli, ExploreListsFailingSeedsWithReproduceCommands) {
             std::string::npos) << o.out;
 }
 
+// A long run without a long variant of the file: the flag replaces the duration, what
+// ends with the run runs on to it, and every command that reproduces the run repeats it.
+TEST(Cli, DurationFlagLengthensTheRunAndTheReproduceCommandsRepeatIt) {
+  const Outcome o = run("run " + scenario("counter-basic.textproto") + " --duration 45s");
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("45.000 s simulated"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("--seed 1 --duration 45s"), std::string::npos) << o.out;
+  const std::string json = temp_path("long.json");
+  ASSERT_EQ(run("run " + scenario("counter-basic.textproto") + " --duration 45s --json " + json)
+                .exit_code,
+            0);
+  EXPECT_NE(read_file(json).find("\"sim_time_ns\":45000000000"), std::string::npos);
+
+  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
+  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
+               "anomaly: \"lost-write\" present: false");
+  const std::string path = write_temp("explore-long.textproto", text);
+  const Outcome e = run("explore " + path + " --seeds 3..3 --duration 25s");
+  EXPECT_EQ(e.exit_code, 1) << e.out;
+  EXPECT_NE(e.out.find("reproduce: streamlab run " + path + " --seed 3 --duration 25s"),
+            std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("replay:    streamlab replay " + path + " --seed 3 --duration 25s"),
+            std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("shrink:    streamlab shrink " + path + " --seed 3 --duration 25s"),
+            std::string::npos) << e.out;
+
+  for (const char* bad : {"0s", "-5s", "soon"}) {
+    const Outcome b = run("run " + scenario("counter-basic.textproto") + " --duration " + bad);
+    EXPECT_EQ(b.exit_code, 2) << bad;
+    EXPECT_NE(b.out.find("--duration needs a simulated time > 0"), std::string::npos) << b.out;
+  }
+  // A file's fixed times that no longer fit are the file's errors, and the flag is named.
+  const Outcome s = run("run " + scenario("counter-no-fsync-power-loss.unsafe.textproto") +
+                        " --duration 1s");
+  EXPECT_EQ(s.exit_code, 2) << s.out;
+  EXPECT_NE(s.out.find("(the run's duration is --duration 1s)"), std::string::npos) << s.out;
+}
+
 TEST(Cli, ExploreShardRunsItsShareOnly) {
   const Outcome o = run("explore " + scenario("counter-basic.textproto") + " --seeds 1..5 --shard 1/2");
   EXPECT_EQ(o.exit_code, 0) << o.out;

@@ -312,6 +312,23 @@ TEST(ScenarioLoader, PulsarAckQuorumAboveWriteQuorumIsRejected) {
   EXPECT_EQ(r.value().pulsar.broker.ledger_options.quorums.ack_quorum, 1u);
 }
 
+TEST(ScenarioLoader, ADurationOverrideIsTheRunsLengthForWhatEndsWithIt) {
+  const auto r = parse_scenario(kPulsar, "s.textproto", ScenarioOverrides{"1h"});
+  ASSERT_TRUE(r.ok()) << r.error();
+  const ScenarioConfig& c = r.value();
+  EXPECT_EQ(c.duration_ns, 3'600'000'000'000);
+  EXPECT_EQ(c.run_flags, " --duration 1h");
+  for (const QueueClientSpec& q : c.queue_clients) {
+    for (const QueueProducerConfig& p : q.config.producers) EXPECT_EQ(p.stop_ns, c.duration_ns);
+    for (const QueueConsumerConfig& k : q.config.consumers) EXPECT_EQ(k.stop_ns, c.duration_ns);
+  }
+  EXPECT_EQ(parse_scenario(kPulsar, "s.textproto").value().run_flags, "");
+  const auto bad = parse_scenario(kPulsar, "s.textproto", ScenarioOverrides{"never"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("--duration: \"never\" is not a duration > 0"), std::string::npos)
+      << bad.error();
+}
+
 TEST(ScenarioLoader, PulsarDuplicateTopicIsRejected) {
   const std::string e = error_of(replace(kPulsar, "name: \"events\"", "name: \"orders\""));
   EXPECT_NE(e.find("s.textproto:12: name: topic \"orders\" is declared twice"), std::string::npos)
