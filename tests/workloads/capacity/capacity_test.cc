@@ -8,12 +8,13 @@
 
 #include "tests/command.h"
 #include "workloads/capacity/capacity_sweep.h"
+#include "tests/temp_path.h"
 
 namespace streamlab::workloads {
 namespace {
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = testing::TempDir() + "/" + name;
+  const std::string path = streamlab::test_util::unique_temp_path(name);
   std::ofstream(path) << text;
   return path;
 }
@@ -222,8 +223,8 @@ TEST(Capacity, CommandWritesOmbShapedJsonAndAReportAndRefusesBadInput) {
       "useRandomizedPayloads: true\nrandomizedPayloadPoolSize: 10\nrandomBytesRatio: 0.5\n"
       "subscriptionsPerTopic: 1\nconsumerPerSubscription: 1\nproducersPerTopic: 1\n"
       "producerRate: 2000\ntestDurationMinutes: 1\n");
-  const std::string json = testing::TempDir() + "/capacity.json";
-  const std::string html = testing::TempDir() + "/capacity.html";
+  const std::string json = streamlab::test_util::unique_temp_path("capacity.json");
+  const std::string html = streamlab::test_util::unique_temp_path("capacity.html");
   const test_util::Outcome o =
       test_util::run(STREAMLAB_BIN, "capacity --workload " + yaml + " --cluster " + path +
                                         " --vary ack_quorum=1,2 --measure 1s --warmup 500ms "

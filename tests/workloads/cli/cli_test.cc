@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/command.h"
+#include "tests/temp_path.h"
 
 namespace {
 
@@ -18,7 +19,7 @@ Outcome run(const std::string& args) { return streamlab::test_util::run(STREAMLA
 std::string scenario(const std::string& name) { return std::string(STREAMLAB_SCENARIOS) + "/" + name; }
 
 std::string temp_path(const std::string& name) {
-  return testing::TempDir() + "/" + name;
+  return streamlab::test_util::unique_temp_path(name);
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/command.h"
+#include "tests/temp_path.h"
 
 namespace {
 
@@ -33,7 +34,7 @@ bool contains(const std::string& text, const std::string& part) {
 // The fencing-off ledger pair: writer-2 recovers writer-1's ledger without fencing while
 // writer-1 is paused; the log shows the recovery and the zombie's later acks.
 TEST(Replay, WritesTheEventLogOfTheSameRun) {
-  const std::string path = testing::TempDir() + "/replay.jsonl";
+  const std::string path = streamlab::test_util::unique_temp_path("replay.jsonl");
   const Outcome o = run("replay " + scenario("ledger-fencing.unsafe.textproto") +
                         " --seed 1 --events " + path + " --to 14s");
   ASSERT_EQ(o.exit_code, 0) << o.out;
@@ -65,7 +66,7 @@ TEST(Replay, WritesTheEventLogOfTheSameRun) {
 }
 
 TEST(Replay, FiltersByNodeAndTime) {
-  const std::string path = testing::TempDir() + "/replay-node.jsonl";
+  const std::string path = streamlab::test_util::unique_temp_path("replay-node.jsonl");
   const Outcome o = run("replay " + scenario("counter-basic.textproto") + " --events " + path +
                         " --node server --from 1s --to 2s");
   ASSERT_EQ(o.exit_code, 0) << o.out;

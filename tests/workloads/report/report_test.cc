@@ -14,6 +14,7 @@
 #include "workloads/checkers/anomaly_glossary.h"
 #include "workloads/report/html_escape.h"
 #include "workloads/checkers/time_series.h"
+#include "tests/temp_path.h"
 
 namespace streamlab::cli {
 namespace {
@@ -179,8 +180,8 @@ std::string scenario(const std::string& name) {
 }
 
 TEST(Report, CliReportOfAnUnsafeScenarioShowsItsAnomalies) {
-  const std::string report = testing::TempDir() + "/ledger-fencing.html";
-  const std::string json = testing::TempDir() + "/ledger-fencing.json";
+  const std::string report = streamlab::test_util::unique_temp_path("ledger-fencing.html");
+  const std::string json = streamlab::test_util::unique_temp_path("ledger-fencing.json");
   const std::string file = scenario("ledger-fencing.unsafe.textproto");
   const Outcome o = run_cli("run " + file + " --seed 1 --report " + report + " --json " + json);
   EXPECT_EQ(o.exit_code, 0) << o.out;
@@ -214,7 +215,7 @@ std::string short_counter_scenario(const std::string& name, const std::string& d
     if (line.rfind("description:", 0) == 0) line = "description: \"" + description + "\"";
     text += line + "\n";
   }
-  const std::string file = testing::TempDir() + "/" + name;
+  const std::string file = streamlab::test_util::unique_temp_path(name);
   std::ofstream(file) << text;
   return file;
 }
@@ -222,7 +223,7 @@ std::string short_counter_scenario(const std::string& name, const std::string& d
 TEST(Report, CliReportWithDeterminismCheckEscapesTheDescription) {
   const std::string file =
       short_counter_scenario("crafted.textproto", "<script>alert(\\\"x\\\")</script> & co");
-  const std::string report = testing::TempDir() + "/crafted.html";
+  const std::string report = streamlab::test_util::unique_temp_path("crafted.html");
   const Outcome o = run_cli("run " + file + " --check-determinism --report " + report);
   EXPECT_EQ(o.exit_code, 0) << o.out;
   EXPECT_TRUE(contains(o.out, "determinism: both runs")) << o.out;

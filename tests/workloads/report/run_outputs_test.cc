@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/command.h"
+#include "tests/temp_path.h"
 
 namespace {
 
@@ -137,7 +138,7 @@ class Parser {
 };
 
 TEST(RunOutputs, TraceIsAChromeTraceEventTimeline) {
-  const std::string path = testing::TempDir() + "/run.trace.json";
+  const std::string path = streamlab::test_util::unique_temp_path("run.trace.json");
   const Outcome o = run("run " + scenario("ledger-fencing.unsafe.textproto") + " --trace " + path);
   ASSERT_EQ(o.exit_code, 0) << o.out;
   EXPECT_TRUE(contains(o.out, "trace      " + path)) << o.out;
@@ -181,7 +182,7 @@ TEST(RunOutputs, TraceIsAChromeTraceEventTimeline) {
 }
 
 TEST(RunOutputs, HistoryInJepsensShape) {
-  const std::string path = testing::TempDir() + "/run.history.edn";
+  const std::string path = streamlab::test_util::unique_temp_path("run.history.edn");
   const Outcome o =
       run("run " + scenario("zombie-broker-gc-pause.unsafe.textproto") + " --history " + path);
   ASSERT_EQ(o.exit_code, 0) << o.out;
@@ -213,7 +214,7 @@ TEST(RunOutputs, HistoryInJepsensShape) {
 
 // The run's verdict, judged again from what it saved, for each system's checker.
 void expect_check_agrees(const std::string& name, int exit_code) {
-  const std::string dir = testing::TempDir() + "/saved-" + name;
+  const std::string dir = streamlab::test_util::unique_temp_path("saved-" + name);
   const std::string history = dir + ".jsonl";
   const Outcome ran = run("run " + scenario(name) + " --history " + history + " --save-logs " + dir);
   ASSERT_EQ(ran.exit_code, exit_code) << ran.out;
