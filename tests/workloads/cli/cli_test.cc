@@ -35,6 +35,14 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+// The power-loss scenario expecting the lost write it finds to be absent: a failing seed.
+std::string expecting_no_lost_write() {
+  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
+  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
+               "anomaly: \"lost-write\" present: false");
+  return text;
+}
+
 TEST(Cli, RunPrintsSummaryAndExitsZeroWhenExpectationsHold) {
   const Outcome o = run("run " + scenario("counter-basic.textproto"));
   EXPECT_EQ(o.exit_code, 0) << o.out;
@@ -57,10 +65,7 @@ TEST(Cli, RunWritesJsonWithTheDocumentedKeys) {
 }
 
 TEST(Cli, FailedExpectationExitsOneAndSaysWhich) {
-  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
-  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
-               "anomaly: \"lost-write\" present: false");
-  const Outcome o = run("run " + write_temp("wrong.textproto", text));
+  const Outcome o = run("run " + write_temp("wrong.textproto", expecting_no_lost_write()));
   EXPECT_EQ(o.exit_code, 1) << o.out;
   EXPECT_NE(o.out.find("FAILED     expected no lost-write but found"), std::string::npos) << o.out;
 }
@@ -135,10 +140,7 @@ TEST(Cli, ListShowsShippedScenarios) {
 }
 
 TEST(Cli, ExploreListsFailingSeedsWithReproduceCommands) {
-  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
-  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
-               "anomaly: \"lost-write\" present: false");
-  const std::string path = write_temp("explore.textproto", text);
+  const std::string path = write_temp("explore.textproto", expecting_no_lost_write());
   const Outcome o = run("explore " + path + " --seeds 1..4 --jobs 2");
   EXPECT_EQ(o.exit_code, 1) << o.out;
   EXPECT_NE(o.out.find("explored 4 seeds"), std::string::npos) << o.out;
@@ -164,10 +166,7 @@ TEST(Cli, DurationFlagLengthensTheRunAndTheReproduceCommandsRepeatIt) {
             0);
   EXPECT_NE(read_file(json).find("\"sim_time_ns\":45000000000"), std::string::npos);
 
-  std::string text = read_file(scenario("counter-no-fsync-power-loss.unsafe.textproto"));
-  text.replace(text.find("anomaly: \"lost-write\" present: true"), 36,
-               "anomaly: \"lost-write\" present: false");
-  const std::string path = write_temp("explore-long.textproto", text);
+  const std::string path = write_temp("explore-long.textproto", expecting_no_lost_write());
   const Outcome e = run("explore " + path + " --seeds 3..3 --duration 25s");
   EXPECT_EQ(e.exit_code, 1) << e.out;
   EXPECT_NE(e.out.find("reproduce: streamlab run " + path + " --seed 3 --duration 25s"),
