@@ -406,12 +406,17 @@ std::vector<std::uint8_t> SimDisk::contents(std::string_view file) const {
   return it == files_.end() ? std::vector<std::uint8_t>{} : it->second.contents();
 }
 
+std::span<const std::uint8_t> SimDisk::view(std::string_view file) const {
+  const auto it = files_.find(file);
+  return it == files_.end() ? std::span<const std::uint8_t>{} : it->second.view();
+}
+
 std::vector<std::uint8_t> SimDisk::durable_contents(std::string_view name) const {
   SL_ASSERT_MSG(keep_bytes_ == 0, "durable_contents of a disk in keep_recent_only mode");
   const auto it = files_.find(name);
   if (it == files_.end()) return {};
   File file;
-  file.write(0, it->second.contents());
+  file.write(0, it->second.view());
   const std::int64_t cutoff = kernel_.now() - profile_.writeback_delay_ns;
   for (std::size_t i = undo_.size(); i-- > 0;) {
     if (undo_[i].file == name && undo_[i].applied_ns > cutoff) revert(file, undo_[i], 0);

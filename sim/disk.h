@@ -14,7 +14,7 @@
 //   memory), a file forgets its whole chunks more than n behind its end: they still count in its
 //   size and in every timing, but reading them fails with io_error and contents()
 //   starts after them (kept_from()). Such a disk must not crash.
-// - Files are held in chunks (FileBytes): truncating or removing a file gives its memory
+// - Files are held in place (FileBytes): truncating or removing a file gives its memory
 //   back. A removal is durable once it completes (a journaled file system's unlink), and
 //   takes the file's unsynced writes with it.
 // - Reads can fail with io_error (latent sector errors) or return a copy with one flipped
@@ -99,12 +99,9 @@ class SimDisk {
   std::uint64_t used_bytes() const { return used_bytes_; }
   // What a reader sees now, and what would survive a crash now. For checkers and tests.
   std::vector<std::uint8_t> contents(std::string_view file) const;
-  // Calls fn(span) for each run of the file's bytes, in order, without a copy.
-  template <typename Fn>
-  void for_each_run(std::string_view file, Fn&& fn) const {
-    const auto it = files_.find(file);
-    if (it != files_.end()) it->second.for_each_run(fn);
-  }
+  // The file's bytes in place (from kept_from() on; empty if there is no such file):
+  // valid until the disk next changes.
+  std::span<const std::uint8_t> view(std::string_view file) const;
   // Memory the files hold, in bytes.
   std::uint64_t held_bytes() const;
   std::vector<std::uint8_t> durable_contents(std::string_view file) const;

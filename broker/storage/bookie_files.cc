@@ -4,6 +4,9 @@
 #include <charconv>
 #include <cstdio>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "base/assert.h"
 
 namespace streamlab::storage {
@@ -24,6 +27,28 @@ std::optional<std::uint32_t> id_of(std::string_view name, std::string_view prefi
   const auto [end, error] = std::from_chars(first, name.data() + name.size(), id);
   if (error != std::errc{} || end != name.data() + name.size()) return std::nullopt;
   return id;
+}
+
+// Where the payload's bytes lie in a JournalRecord's encoding, which protobuf has
+// already parsed: the view the contents keep instead of a copy. As protobuf does, the
+// last occurrence of the field wins.
+std::string_view payload_in(std::span<const std::uint8_t> body) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(body.data(), static_cast<int>(body.size()));
+  std::string_view found;
+  while (const std::uint32_t tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) == JournalRecord::kPayloadFieldNumber &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      std::uint32_t length = 0;
+      SL_ASSERT(in.ReadVarint32(&length));
+      const int at = in.CurrentPosition();
+      found = std::string_view(reinterpret_cast<const char*>(body.data()) + at, length);
+      SL_ASSERT(in.Skip(static_cast<int>(length)));
+      continue;
+    }
+    SL_ASSERT(WireFormatLite::SkipField(&in, tag));
+  }
+  return found;
 }
 
 }  // namespace
@@ -63,7 +88,7 @@ void add_records(std::span<const std::uint8_t> bytes, std::uint64_t from,
                  std::size_t payload_prefix, JournalContents& contents) {
   JournalRecord record;
   contents.valid_bytes =
-      replay_records(bytes, from, record, [&contents, payload_prefix](const FramedRecord&,
+      replay_records(bytes, from, record, [&contents, payload_prefix](const FramedRecord& framed,
                                                                       const JournalRecord& r) {
         if (r.fence()) {
           contents.fenced.insert(r.ledger_id());
@@ -72,7 +97,9 @@ void add_records(std::span<const std::uint8_t> bytes, std::uint64_t from,
         // A recovery add rewrites an entry; the newest record is the one the index serves.
         StoredEntry& entry = contents.entries[{r.ledger_id(), r.entry_id()}];
         entry.lac = r.lac();
-        entry.payload.assign(r.payload(), 0, payload_prefix);
+        const std::string_view payload = payload_in(framed.body);
+        SL_ASSERT_EQ(payload.size(), r.payload().size());
+        entry.payload = payload.substr(0, payload_prefix);
         const auto [lac, inserted] = contents.lac.try_emplace(r.ledger_id(), r.lac());
         if (!inserted) lac->second = std::max(lac->second, r.lac());
       }).valid_bytes;
@@ -100,6 +127,16 @@ JournalContents read_bookie_files(const BookieFiles& files, std::size_t payload_
   for (const auto& [id, bytes] : journals) {
     add_records(bytes, id == mark.journal ? mark.offset : 0, payload_prefix, contents);
   }
+  return contents;
+}
+
+JournalContents read_bookie_files(std::map<std::string, std::vector<std::uint8_t>> files) {
+  auto owned = std::make_shared<const std::map<std::string, std::vector<std::uint8_t>>>(
+      std::move(files));
+  BookieFiles views;
+  for (const auto& [name, bytes] : *owned) views[name] = bytes;
+  JournalContents contents = read_bookie_files(views);
+  contents.backing = std::move(owned);
   return contents;
 }
 

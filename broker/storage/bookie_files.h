@@ -15,12 +15,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "broker/storage/record_log.h"
 #include "broker/storage/storage.pb.h"
@@ -51,16 +53,19 @@ struct JournalMark {
 std::pair<JournalMark, std::uint64_t> parse_last_mark(std::span<const std::uint8_t> bytes);
 void append_last_mark(const JournalMark& mark, std::vector<std::uint8_t>& out);
 
-// What a bookie holds, as recovery and the checkers read it.
+// What a bookie holds, as the checkers read it. Payloads are views into the bytes the
+// contents were read from (a run's files are most of its memory: no second copy), so
+// those must outlive the contents, unless `backing` owns them.
 struct StoredEntry {
   std::int64_t lac = -1;
-  std::string payload;
+  std::string_view payload;
 };
 struct JournalContents {
   std::map<std::pair<std::uint64_t, std::int64_t>, StoredEntry> entries;  // (ledger, entry).
   std::map<std::uint64_t, std::int64_t> lac;  // Highest LAC stored per ledger.
   std::set<std::uint64_t> fenced;
   std::uint64_t valid_bytes = 0;  // Of the last file read: where its last intact record ends.
+  std::shared_ptr<const void> backing;  // What the payloads point into, when owned here.
 };
 
 // Calls visit(framed, record) for every intact record in order, from `from` on. A record
@@ -81,8 +86,8 @@ FramedLog replay_records(std::span<const std::uint8_t> bytes, std::uint64_t from
   return log;
 }
 
-// Adds one file's records (from `from` on) to `contents`. payload_prefix: keep only that
-// many bytes of each payload (a checker that needs only a header saves copying).
+// Adds one file's records (from `from` on) to `contents`; the payloads point into
+// `bytes`. payload_prefix: keep only that many bytes of each payload.
 void add_records(std::span<const std::uint8_t> bytes, std::uint64_t from,
                  std::size_t payload_prefix, JournalContents& contents);
 
@@ -90,8 +95,10 @@ void add_records(std::span<const std::uint8_t> bytes, std::uint64_t from,
 JournalContents parse_journal(std::span<const std::uint8_t> bytes,
                               std::size_t payload_prefix = SIZE_MAX);
 
-// A bookie's files by name.
+// A bookie's files by name. The contents point into them.
 using BookieFiles = std::map<std::string, std::span<const std::uint8_t>>;
 JournalContents read_bookie_files(const BookieFiles& files, std::size_t payload_prefix = SIZE_MAX);
+// The same, from files the contents then own (their `backing`).
+JournalContents read_bookie_files(std::map<std::string, std::vector<std::uint8_t>> files);
 
 }  // namespace streamlab::storage

@@ -1,5 +1,6 @@
-// FileBytes (sim/file_bytes.h): a file's bytes in chunks, against a plain vector as the
-// model, over writes that straddle chunks, holes, shrinking, regrowth and dropped heads.
+// FileBytes (sim/file_bytes.h): a file's bytes in one growing mapping, against a plain
+// vector as the model, over writes that straddle chunks, holes, shrinking, regrowth past
+// the first reservation and dropped heads.
 
 #include "sim/file_bytes.h"
 
@@ -55,9 +56,41 @@ TEST(FileBytes, RandomWritesResizesAndReadsMatchAPlainVector) {
     ASSERT_LE(file.held_bytes(), (model.size() + kChunk - 1) / kChunk * kChunk);
   }
   EXPECT_EQ(file.contents(), model);
-  std::vector<std::uint8_t> runs;
-  file.for_each_run([&](std::span<const std::uint8_t> r) { runs.insert(runs.end(), r.begin(), r.end()); });
-  EXPECT_EQ(runs, model);
+  const std::span<const std::uint8_t> view = file.view();
+  EXPECT_EQ(std::vector<std::uint8_t>(view.begin(), view.end()), model);
+}
+
+TEST(FileBytes, GrowingPastItsReservationKeepsEveryByte) {
+  FileBytes file;
+  const std::vector<std::uint8_t> head = filled(3 * kChunk + 7, 5);
+  file.write(0, head);
+  constexpr std::uint64_t kFar = 100ULL << 20;  // Past the first reservations.
+  file.write(kFar, filled(10, 9));
+  EXPECT_EQ(file.size(), kFar + 10);
+  EXPECT_EQ(file.held_bytes(), 5 * kChunk);
+  std::vector<std::uint8_t> out;
+  file.read(0, head.size(), out);
+  EXPECT_EQ(out, head);
+  const std::span<const std::uint8_t> view = file.view();
+  EXPECT_EQ(view[head.size()], 0);
+  EXPECT_EQ(view[kFar + 9], static_cast<std::uint8_t>(9 + 9));
+  file.resize(head.size());
+  EXPECT_EQ(file.held_bytes(), 4 * kChunk);
+  file.resize(kFar);  // Regrown with zeros: nothing of the cut tail comes back.
+  out.clear();
+  file.read(kFar - 10, 10, out);
+  EXPECT_EQ(out, std::vector<std::uint8_t>(10, 0));
+}
+
+TEST(FileBytes, AMovedFileKeepsItsBytesAndTheOldOneIsEmpty) {
+  FileBytes file;
+  file.write(0, filled(100, 1));
+  FileBytes moved(std::move(file));
+  EXPECT_EQ(moved.contents(), filled(100, 1));
+  EXPECT_EQ(file.size(), 0u);  // NOLINT(bugprone-use-after-move): the moved-from state is specified.
+  EXPECT_TRUE(file.view().empty());
+  file = std::move(moved);
+  EXPECT_EQ(file.contents(), filled(100, 1));
 }
 
 TEST(FileBytes, AHoleHoldsNoMemoryAndReadsAsZeros) {

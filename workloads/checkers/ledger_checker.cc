@@ -34,7 +34,7 @@ struct Recovered {
   std::int64_t time_ns = 0;
 };
 
-std::uint64_t get_le(const std::string& s, std::size_t at, int bytes) {
+std::uint64_t get_le(std::string_view s, std::size_t at, int bytes) {
   std::uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) {
     v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(s[at + i])) << (8 * i);
@@ -53,8 +53,8 @@ std::string where(std::uint64_t ledger, std::int64_t entry) {
 // The append an entry's payload names (its header: writer u32, seq u64).
 Append append_of(const EntryCopies& found) {
   if (found.copies == 0) return Append{0, 0};
-  return Append{static_cast<std::uint32_t>(get_le(*found.payload, 0, 4)),
-                get_le(*found.payload, 4, 8)};
+  return Append{static_cast<std::uint32_t>(get_le(found.payload, 0, 4)),
+                get_le(found.payload, 4, 8)};
 }
 
 // What the writers' history says: each append's invoke and outcome, and each ledger's

@@ -26,7 +26,7 @@ EntryCopies read_entry(const storage::LedgerMetadata& metadata, std::uint64_t le
     if (j == journals.end()) continue;
     const auto e = j->second.entries.find({ledger, entry});
     if (e == j->second.entries.end() || e->second.payload.size() < min_payload_bytes) continue;
-    if (out.copies == 0) out.payload = &e->second.payload;
+    if (out.copies == 0) out.payload = e->second.payload;
     ++out.copies;
   }
   return out;

@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "broker/storage/bookie_files.h"
 #include "broker/storage/storage.pb.h"
@@ -22,8 +23,8 @@ using JournalsByBookie = std::map<std::string, storage::JournalContents>;
 // What the bookies of one entry's write set hold of it.
 struct EntryCopies {
   // The payload of the first write-set member (in write-set order) that holds it; it
-  // points into the journals the view was read from. nullptr when copies is 0.
-  const std::string* payload = nullptr;
+  // points into the files the journals were read from. Empty when copies is 0.
+  std::string_view payload;
   std::uint32_t copies = 0;
 };
 

@@ -162,11 +162,11 @@ void read_control(const pulsar::EntryData& control, std::uint64_t ledger, std::i
 }
 
 // Appends one readable entry's messages to the partition's log.
-void read_batch(const std::string& payload, std::uint32_t partition, std::uint32_t ledger_index,
+void read_batch(std::string_view payload, std::uint32_t partition, std::uint32_t ledger_index,
                 std::uint64_t ledger, std::int64_t entry, Reader& reader, PartitionLog& log,
                 QueueLog& out) {
   pulsar::EntryData& batch = reader.batch;
-  if (!batch.ParseFromString(payload)) {
+  if (!batch.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     out.bad_entries.push_back(BadEntry{partition, ledger, entry, "does not parse as a batch"});
     return;
   }
@@ -223,7 +223,7 @@ void read_ledger_into(std::uint32_t partition, std::uint64_t ledger, std::uint64
       if (found.copies < metadata.write_quorum()) ++out.entries_below_write_quorum;
       if (found.copies < metadata.ack_quorum()) ++out.entries_below_ack_quorum;
       ++out.entries;
-      read_batch(*found.payload, partition, index, ledger, e, reader, log, out);
+      read_batch(found.payload, partition, index, ledger, e, reader, log, out);
     }
     log.ledgers[index].entry_first.push_back(static_cast<std::uint32_t>(log.messages.size()));
   }

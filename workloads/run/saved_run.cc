@@ -20,10 +20,9 @@ Result<std::monostate> save_node_files(sim::World& world, const ScenarioConfig& 
       fs::create_directories(node_dir, ec);
       if (ec) return Error{"cannot create " + node_dir.string() + ": " + ec.message()};
       std::ofstream out(node_dir / file, std::ios::binary | std::ios::trunc);
-      disk.for_each_run(file, [&out](std::span<const std::uint8_t> bytes) {
-        out.write(reinterpret_cast<const char*>(bytes.data()),
-                  static_cast<std::streamsize>(bytes.size()));
-      });
+      const std::span<const std::uint8_t> bytes = disk.view(file);
+      out.write(reinterpret_cast<const char*>(bytes.data()),
+                static_cast<std::streamsize>(bytes.size()));
       if (!out) return Error{"cannot write " + (node_dir / file).string()};
     }
   }

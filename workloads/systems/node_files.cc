@@ -15,12 +15,7 @@ Result<std::span<const std::uint8_t>> WorldFiles::file(std::uint32_t node,
   // A keep_recent_only file (capacity runs) has forgotten its head: no checker can judge it.
   SL_ASSERT_MSG(world_.disk(node).kept_from(name) == 0,
                 "the files of a keep_recent_only run cannot be judged");
-  auto key = std::make_pair(node, name);
-  if (const auto it = copied_.find(key); it != copied_.end()) {
-    return std::span<const std::uint8_t>(it->second);
-  }
-  return std::span<const std::uint8_t>(
-      copied_.emplace(std::move(key), world_.disk(node).contents(name)).first->second);
+  return world_.disk(node).view(name);
 }
 
 Result<std::span<const std::uint8_t>> SavedFiles::file(std::uint32_t node,

@@ -35,8 +35,6 @@ class WorldFiles final : public NodeFiles {
 
  private:
   sim::World& world_;
-  // A simulated file lives in chunks: a checker gets a contiguous copy, made once.
-  std::map<std::pair<std::uint32_t, std::string>, std::vector<std::uint8_t>> copied_;
 };
 
 class SavedFiles final : public NodeFiles {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/storage/bookie_files.h"
@@ -15,12 +16,10 @@ namespace streamlab::storage {
 // durable: what would survive a crash now, rather than what a reader sees.
 inline JournalContents stored_on_disk(const sim::SimDisk& disk, bool durable = false) {
   std::map<std::string, std::vector<std::uint8_t>> bytes;
-  BookieFiles files;
   for (const std::string& name : disk.file_names()) {
     bytes[name] = durable ? disk.durable_contents(name) : disk.contents(name);
-    files[name] = bytes[name];
   }
-  return read_bookie_files(files);
+  return read_bookie_files(std::move(bytes));
 }
 
 }  // namespace streamlab::storage
