@@ -65,8 +65,11 @@ void FileBytes::reserve(std::uint64_t bytes) {
   SL_ASSERT_MSG(got != MAP_FAILED, ("a simulated file cannot map " + std::to_string(want) +
                                      " bytes: " + std::strerror(errno))
                                         .c_str());
-  // Fewer, larger page faults for big files; the kernel may ignore the advice.
-  madvise(got, want, MADV_HUGEPAGE);
+  // Fewer, larger page faults for big files; the kernel may ignore the advice. Small
+  // files would each take a 2 MiB page for a few bytes, so the first reservation goes
+  // without. The advice covers the whole mapping: advising a part would split it, and
+  // mremap of the whole would then fail.
+  if (want > kFirstReserve) madvise(got, want, MADV_HUGEPAGE);
   data_ = static_cast<std::uint8_t*>(got);
   reserved_ = want;
 }
@@ -95,7 +98,11 @@ void FileBytes::release(std::uint64_t first, std::uint64_t last) {
 
 void FileBytes::write(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
   SL_ASSERT_GE(offset, base_);
-  if (bytes.empty()) return;
+  if (bytes.empty()) {
+    // As a growing write: SimDisk counts the file's size up to offset.
+    if (offset > size_) resize(offset);
+    return;
+  }
   const std::uint64_t end = offset + bytes.size();
   if (end > size_) {
     reserve(end);

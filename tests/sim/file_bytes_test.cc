@@ -82,6 +82,16 @@ TEST(FileBytes, GrowingPastItsReservationKeepsEveryByte) {
   EXPECT_EQ(out, std::vector<std::uint8_t>(10, 0));
 }
 
+TEST(FileBytes, AnEmptyWritePastTheEndGrowsTheFileWithZeros) {
+  FileBytes file;
+  file.write(4096, {});
+  EXPECT_EQ(file.size(), 4096u);
+  EXPECT_EQ(file.held_bytes(), 0u);
+  EXPECT_EQ(file.contents(), std::vector<std::uint8_t>(4096, 0));
+  file.write(10, {});
+  EXPECT_EQ(file.size(), 4096u);
+}
+
 TEST(FileBytes, AMovedFileKeepsItsBytesAndTheOldOneIsEmpty) {
   FileBytes file;
   file.write(0, filled(100, 1));
