@@ -139,6 +139,29 @@ TEST_F(BookieGcTest, CompactionRewritesHalfDeadEntryLogs) {
   EXPECT_EQ(entries_of(read_bookie_files(copies), doomed_), 0u);
 }
 
+// A bit flipped in every read of an entry log being compacted hides a record: the pass is
+// put off rather than deleting a log the index still points into, and once reads are
+// clean again the log is compacted and the live ledger is whole.
+TEST_F(BookieGcTest, ACorruptReadPutsCompactionOffAndLosesNothing) {
+  write_two_ledgers(/*interleaved=*/true, /*compaction_threshold=*/0.6);
+  const NodeId bookie = cluster_->bookies()[1];
+  const std::set<std::string> before = entry_logs(cluster_->world(), bookie);
+  ASSERT_GT(before.size(), 4u);
+  cluster_->world().disk(bookie).faults().corrupt_read_probability = 1;
+  delete_doomed();
+  cluster_->run_for((static_cast<std::int64_t>(before.size()) + 3) * kGcInterval);
+  const std::set<std::string> during = entry_logs(cluster_->world(), bookie);
+  for (const std::string& name : before) EXPECT_TRUE(during.contains(name)) << name;
+
+  cluster_->world().disk(bookie).faults().corrupt_read_probability = 0;
+  cluster_->run_for((static_cast<std::int64_t>(before.size()) + 3) * kGcInterval);
+  const std::set<std::string> after = entry_logs(cluster_->world(), bookie);
+  std::size_t survivors = 0;
+  for (const std::string& name : before) survivors += after.contains(name) ? 1 : 0;
+  EXPECT_LE(survivors, 1u);
+  EXPECT_EQ(entries_of(cluster_->journal(bookie), kept_), static_cast<std::size_t>(kEntries));
+}
+
 // A crash at every 20 ms of the passes that drop the ledger and compact the logs, torn
 // writes included: after the restart the live ledger is whole on the crashed bookie.
 // Flushes wait for their 100 ms timer, so a compaction's copies spend that long in the
