@@ -21,10 +21,17 @@ struct BrokerConfig {
   // Partitioned topics by name; every other topic is not partitioned.
   std::map<std::string, std::uint32_t> partitioned_topics;
 
+  // The current ledger rolls over at whichever of these comes first.
   std::uint32_t max_entries_per_ledger = 50'000;             // managedLedgerMaxEntriesPerLedger
+  std::uint64_t max_ledger_bytes = 2048ULL << 20;            // ...MaxSizePerLedgerMbytes
   std::int64_t max_ledger_age_ns = 240LL * 60 * 1'000'000'000;  // ...MaxLedgerRolloverTimeMinutes
-  // Consumed ledgers are deleted once this old (0: as soon as every cursor passed them).
-  std::int64_t retention_ns = 0;  // defaultRetentionTimeInMinutes
+  // A ledger every cursor has passed is deleted once it is older than retention_ns or
+  // the topic holds more than retention_bytes without it (defaultRetentionTimeInMinutes,
+  // defaultRetentionSizeInMB). -1: no limit of that kind; both 0: at once. Only one of
+  // them 0 would delete everything consumed at once whatever the other says, which is
+  // why the loader refuses it, as Pulsar does.
+  std::int64_t retention_ns = 0;
+  std::int64_t retention_bytes = 0;
   std::uint32_t max_unacked_ranges_to_persist = 1'000;  // managedLedgerMaxUnackedRangesToPersist
   std::int64_t cursor_persist_delay_ns = 100'000'000;   // Batches mark-delete writes.
   std::uint32_t cursor_ledger_max_entries = 1'000;      // A cursor's ledger rolls over after.

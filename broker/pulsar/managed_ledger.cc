@@ -54,7 +54,7 @@ void ManagedLedger::read_info(std::function<void(LedgerError)> done) {
     }
     info_version_ = r.version;
     for (const auto& l : info.ledgers()) {
-      ledgers_by_ordinal_[l.ordinal()] = Ledger{l.ledger_id(), l.entries(), rt_.now()};
+      ledgers_by_ordinal_[l.ordinal()] = Ledger{l.ledger_id(), l.entries(), l.size(), l.closed_at_ns()};
       ordinal_by_id_[l.ledger_id()] = l.ordinal();
     }
     recover_last(done);
@@ -77,7 +77,12 @@ void ManagedLedger::recover_last(std::function<void(LedgerError)> done) {
       done(e);
       return;
     }
-    ledgers_by_ordinal_[ordinal].entries = last + 1;
+    // The ledger's metadata holds no length (BookKeeper's entries carry it; ours do not):
+    // the closed ledgers' mean entry size stands in. Its retention starts now, as Pulsar's.
+    Ledger& l = ledgers_by_ordinal_[ordinal];
+    l.entries = last + 1;
+    l.size = estimated_size(l.entries);
+    l.closed_at = rt_.now();
     rt_.note(topic_ + ": recovered the previous owner's ledger " +
              std::to_string(ledgers_by_ordinal_[ordinal].id) + ", closed at entry " +
              std::to_string(last));
@@ -101,15 +106,28 @@ void ManagedLedger::start_ledger(std::function<void(LedgerError)> done) {
   }));
 }
 
-std::string ManagedLedger::info_bytes() const {
+std::string ManagedLedger::info_bytes(const LedgerList& ledgers) {
   ManagedLedgerInfo info;
-  for (const auto& [ordinal, l] : ledgers_by_ordinal_) {
+  for (const auto& [ordinal, l] : ledgers) {
     auto* out = info.add_ledgers();
     out->set_ledger_id(l.id);
     out->set_entries(l.entries);
     out->set_ordinal(ordinal);
+    out->set_size(l.size);
+    out->set_closed_at_ns(l.closed_at);
   }
   return info.SerializeAsString();
+}
+
+std::uint64_t ManagedLedger::estimated_size(std::int64_t entries) const {
+  std::uint64_t bytes = 0;
+  std::uint64_t counted = 0;
+  for (const auto& [ordinal, l] : ledgers_by_ordinal_) {
+    if (l.entries <= 0 || l.size == 0) continue;
+    bytes += l.size;
+    counted += static_cast<std::uint64_t>(l.entries);
+  }
+  return counted == 0 ? 0 : bytes / counted * static_cast<std::uint64_t>(entries);
 }
 
 // The new ledger joins the list by compare-and-set on the version this owner read: an
@@ -125,13 +143,14 @@ void ManagedLedger::publish(std::function<void(LedgerError)> done, std::uint64_t
   }
   const std::uint64_t ordinal =
       ledgers_by_ordinal_.empty() ? 1 : ledgers_by_ordinal_.rbegin()->first + 1;
-  ledgers_by_ordinal_[ordinal] = Ledger{created, -1, 0};
+  ledgers_by_ordinal_[ordinal] = Ledger{created, -1, 0, 0};
   ordinal_by_id_[created] = ordinal;
   current_ordinal_ = ordinal;
   current_created_ = rt_.now();
   next_entry_ = 0;
+  current_bytes_ = 0;
   router_.sinks[created] = this;
-  const std::string value = info_bytes();
+  const std::string value = info_bytes(ledgers_by_ordinal_);
   auto finish = life_.guard([this, done, value](const MetaResult& r) {
     if (state_ != State::opening && state_ != State::rolling) return;
     if (r.status == storage::META_OK) {
@@ -190,10 +209,12 @@ void ManagedLedger::append(std::string entry, std::uint64_t token) {
   }
   const std::uint64_t id = ledgers_by_ordinal_[current_ordinal_].id;
   ledgers_.append(id, entry, token);
+  current_bytes_ += entry.size();
   in_flight_entries_.emplace(token, std::move(entry));
   ++in_flight_;
   ++next_entry_;
   if (static_cast<std::uint64_t>(next_entry_) >= config_.max_entries_per_ledger ||
+      current_bytes_ >= config_.max_ledger_bytes ||
       rt_.now() - current_created_ >= config_.max_ledger_age_ns) {
     roll();
   }
@@ -260,6 +281,8 @@ void ManagedLedger::roll() {
     }
     Ledger& l = ledgers_by_ordinal_[ordinal];
     l.entries = ordinal_of(last_confirmed_) == ordinal ? entry_of(last_confirmed_) + 1 : 0;
+    // Every add was answered before the close, and any failure failed the managed ledger.
+    l.size = current_bytes_;
     l.closed_at = rt_.now();
     start_ledger([](LedgerError) {});
   }));
@@ -345,27 +368,28 @@ void ManagedLedger::read(Pos p, ReadDone done) {
 
 void ManagedLedger::trim(Pos slowest) {
   if (state_ != State::ready || trimming_) return;
+  std::uint64_t total = current_bytes_;
+  for (const auto& [ordinal, l] : ledgers_by_ordinal_) total += l.size;
+  std::uint64_t to_delete = 0;
   std::vector<std::uint64_t> doomed;
   for (const auto& [ordinal, l] : ledgers_by_ordinal_) {
     if (ordinal == current_ordinal_ || l.entries < 0) break;
     const bool consumed = l.entries == 0 || make_pos(ordinal, l.entries - 1) <= slowest;
-    if (!consumed || rt_.now() - l.closed_at < config_.retention_ns) break;
+    const bool expired =
+        config_.retention_ns >= 0 && rt_.now() - l.closed_at >= config_.retention_ns;
+    const bool over_quota = config_.retention_bytes >= 0 &&
+                            total - to_delete > static_cast<std::uint64_t>(config_.retention_bytes);
+    if (!consumed || !(expired || over_quota)) break;
     doomed.push_back(ordinal);
+    to_delete += l.size;
   }
   if (doomed.empty()) return;
   // Drop from the list first (by compare-and-set), then delete: a crash in between
   // leaves an orphan ledger, never a listed ledger that is gone.
-  std::map<std::uint64_t, Ledger> kept = ledgers_by_ordinal_;
+  LedgerList kept = ledgers_by_ordinal_;
   for (const std::uint64_t o : doomed) kept.erase(o);
-  ManagedLedgerInfo info;
-  for (const auto& [ordinal, l] : kept) {
-    auto* out = info.add_ledgers();
-    out->set_ledger_id(l.id);
-    out->set_entries(l.entries);
-    out->set_ordinal(ordinal);
-  }
   trimming_ = true;
-  metadata_.set(info_key_, info.SerializeAsString(), info_version_,
+  metadata_.set(info_key_, info_bytes(kept), info_version_,
                 life_.guard([this, doomed](const MetaResult& r) {
                   trimming_ = false;
                   if (state_ == State::failed) return;

@@ -4,8 +4,8 @@
 // /topics/<topic>/ledgers. Only the owner writes, and only to the last ledger. Opening
 // recovers the previous owner's last ledger (fencing that owner off, REFERENCE.md
 // "BookKeeper") and starts a new one, published by compare-and-set on the list. The
-// current ledger rolls over at max_entries_per_ledger or max_ledger_age; ledgers every
-// cursor has passed are deleted once retention allows.
+// current ledger rolls over at max_entries_per_ledger, max_ledger_bytes or max_ledger_age;
+// ledgers every cursor has passed are deleted once retention (time or size) allows.
 //
 // Failure is terminal: an append the storage refuses (fenced: another broker took the
 // topic; or any other error) fails the managed ledger, and everything queued with it.
@@ -77,8 +77,9 @@ class ManagedLedger final : public AddSink {
   std::uint64_t count_between(Pos a, Pos b) const;
 
   void read(Pos p, ReadDone done);
-  // Deletes the ledgers that lie wholly at or before `slowest` (every cursor passed
-  // them) and are older than the retention.
+  // Deletes the oldest ledgers that lie wholly at or before `slowest` (every cursor
+  // passed them) while each is past the retention time or the topic is over the
+  // retention size without it.
   void trim(Pos slowest);
 
   void on_add(const storage::AddResult& result) override;
@@ -87,8 +88,10 @@ class ManagedLedger final : public AddSink {
   struct Ledger {
     std::uint64_t id = 0;
     std::int64_t entries = -1;  // -1: the open one we write.
+    std::uint64_t size = 0;     // Bytes; known once closed.
     Nanos closed_at = 0;
   };
+  using LedgerList = std::map<std::uint64_t, Ledger>;  // By ordinal.
 
   void read_info(std::function<void(LedgerError)> done);
   void recover_last(std::function<void(LedgerError)> done);
@@ -98,7 +101,8 @@ class ManagedLedger final : public AddSink {
   void roll();
   void fail(LedgerError error);
   void flush_queue();
-  std::string info_bytes() const;
+  static std::string info_bytes(const LedgerList& ledgers);
+  std::uint64_t estimated_size(std::int64_t entries) const;
   void cache_put(Pos p, const std::string& entry);
 
   Runtime& rt_;
@@ -111,13 +115,14 @@ class ManagedLedger final : public AddSink {
   std::function<void(std::uint64_t, LedgerError, Pos)> on_append_;
   State state_ = State::idle;
   LedgerError failure_ = LedgerError::ok;
-  std::map<std::uint64_t, Ledger> ledgers_by_ordinal_;
+  LedgerList ledgers_by_ordinal_;
   std::map<std::uint64_t, std::uint64_t> ordinal_by_id_;
   std::int64_t info_version_ = -1;
   bool trimming_ = false;
   std::uint64_t current_ordinal_ = 0;
   Nanos current_created_ = 0;
   std::int64_t next_entry_ = 0;
+  std::uint64_t current_bytes_ = 0;  // Appended to the current ledger.
   Pos last_confirmed_ = 0;
   std::size_t in_flight_ = 0;
   // Appends waiting for a ledger (while opening or rolling), with their tokens.

@@ -55,8 +55,30 @@ void load_broker_knobs(const scenario::PulsarSystem& in, const Place& place, Loa
   if (b->max_ledger_age_ns <= 0) {
     ctx.error(place.at("max_ledger_age"), "max_ledger_age must be > 0");
   }
-  b->retention_ns =
-      ctx.duration(in.retention(), place.at("retention"), "retention", b->retention_ns);
+  b->max_ledger_bytes = static_cast<std::uint64_t>(
+      ctx.bytes(in.max_ledger_size(), place.at("max_ledger_size"), "max_ledger_size",
+                static_cast<std::int64_t>(b->max_ledger_bytes)));
+  if (b->max_ledger_bytes == 0) {
+    ctx.error(place.at("max_ledger_size"), "max_ledger_size must be > 0");
+  }
+  // "-1": no limit of that kind, Pulsar's spelling.
+  b->retention_ns = in.retention() == "-1" ? -1
+                                           : ctx.duration(in.retention(), place.at("retention"),
+                                                          "retention", b->retention_ns);
+  b->retention_bytes =
+      in.retention_size() == "-1"
+          ? -1
+          : ctx.bytes(in.retention_size(), place.at("retention_size"), "retention_size",
+                      b->retention_bytes);
+  if ((b->retention_ns == 0) != (b->retention_bytes == 0)) {
+    // Reported at the limit that was set: the one the other's 0 would make meaningless.
+    const bool time_set = b->retention_ns != 0;
+    const char* set = time_set ? "retention" : "retention_size";
+    const char* other = time_set ? "retention_size" : "retention";
+    ctx.error(place.at(set), std::string(set) + ": with " + other +
+                                 " 0, consumed ledgers go at once whatever this says; set " +
+                                 other + " too (\"-1\": no limit of that kind)");
+  }
   b->keepalive_ns =
       ctx.duration(in.keepalive(), place.at("keepalive"), "keepalive", b->keepalive_ns);
   if (b->keepalive_ns <= 0) ctx.error(place.at("keepalive"), "keepalive must be > 0");

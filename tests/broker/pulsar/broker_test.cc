@@ -213,32 +213,111 @@ TEST_F(BrokerTest, AMalformedMessageGetsAnErrorAndTheBrokerServesOn) {
   EXPECT_EQ(of(PulsarMessage::kLookupResponse).size(), 1u);
 }
 
-TEST_F(BrokerTest, LedgersRollOverAndConsumedOnesAreTrimmed) {
+// Twelve entries published to topic "t" and acknowledged by its one subscription, on
+// brokers with `config`; then `settle` of time for trimming. The ledgers the deliveries
+// came from, and the topic's list and the metadata store's ledger keys at the end.
+class LedgerLifecycleTest : public BrokerTest {
+ protected:
+  std::set<std::uint64_t> publish_and_consume(BrokerConfig config, std::int64_t settle) {
+    config.dedup = false;  // Its cursor would hold the ledgers until a snapshot.
+    log_.clear();
+    build(config);
+    create_producer(kBrokerA, "t", 1, "p", 1);
+    subscribe(kBrokerA, "t", "s", 7, 2, 100);
+    run_for(300 * kMs);
+    for (std::uint64_t s = 0; s < 12; ++s) publish(kBrokerA, 1, "p", s);
+    run_for(1 * kSec);
+    const auto deliveries = of(PulsarMessage::kDelivery);
+    EXPECT_EQ(deliveries.size(), 12u);
+    std::set<std::uint64_t> ledgers;
+    for (const Received& d : deliveries) {
+      ledgers.insert(d.message.delivery().message_id().ledger_id());
+      ack(kBrokerA, 7, d.message.delivery().message_id());
+    }
+    run_for(settle);
+    return ledgers;
+  }
+
+  storage::MetadataState metadata() const {
+    return storage::replay_metadata_log(world_->disk(kMeta).contents(storage::kMetadataLogFile))
+        .state;
+  }
+  ManagedLedgerInfo listed() const {
+    const storage::MetadataState meta = metadata();
+    const auto it = meta.keys.find("/topics/t/ledgers");
+    ManagedLedgerInfo info;
+    EXPECT_TRUE(it != meta.keys.end() && info.ParseFromString(it->second.value));
+    return info;
+  }
+  std::size_t stored(const std::set<std::uint64_t>& ledgers) const {
+    const storage::MetadataState meta = metadata();
+    std::size_t n = 0;
+    for (const std::uint64_t id : ledgers) n += meta.keys.count(storage::ledger_key(id));
+    return n;
+  }
+};
+
+TEST_F(LedgerLifecycleTest, LedgersRollOverByCountAndConsumedOnesAreTrimmed) {
   BrokerConfig small;
   small.max_entries_per_ledger = 5;
-  small.dedup = false;  // Its cursor would hold the ledgers until a snapshot.
-  log_.clear();
-  build(small);
-  create_producer(kBrokerA, "t", 1, "p", 1);
-  subscribe(kBrokerA, "t", "s", 7, 2, 100);
-  run_for(300 * kMs);
-  for (std::uint64_t s = 0; s < 12; ++s) publish(kBrokerA, 1, "p", s);
-  run_for(1 * kSec);
-  const auto deliveries = of(PulsarMessage::kDelivery);
-  ASSERT_EQ(deliveries.size(), 12u);
-  std::set<std::uint64_t> ledgers;
-  for (const Received& d : deliveries) {
-    ledgers.insert(d.message.delivery().message_id().ledger_id());
-    ack(kBrokerA, 7, d.message.delivery().message_id());
-  }
+  const std::set<std::uint64_t> ledgers = publish_and_consume(small, 3 * kSec);
   EXPECT_EQ(ledgers.size(), 3u);
-  run_for(3 * kSec);
   // The two full ledgers every cursor passed are deleted; the one being written stays.
-  const storage::ReplayedLog meta =
-      storage::replay_metadata_log(world_->disk(kMeta).contents(storage::kMetadataLogFile));
-  std::size_t remaining = 0;
-  for (const std::uint64_t id : ledgers) remaining += meta.state.keys.count(storage::ledger_key(id));
-  EXPECT_EQ(remaining, 1u);
+  EXPECT_EQ(stored(ledgers), 1u);
+}
+
+TEST_F(LedgerLifecycleTest, LedgersRollOverBySizeAndTheListKeepsTheirSizes) {
+  BrokerConfig small;
+  small.max_ledger_bytes = 1;  // Every entry fills its ledger.
+  small.retention_ns = -1;
+  small.retention_bytes = -1;  // Kept forever: the list shows them all.
+  const std::set<std::uint64_t> ledgers = publish_and_consume(small, 3 * kSec);
+  EXPECT_EQ(ledgers.size(), 12u);
+  EXPECT_EQ(stored(ledgers), 12u);
+  const ManagedLedgerInfo info = listed();
+  ASSERT_GE(info.ledgers_size(), 13);  // The twelve and the one being written.
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(info.ledgers(i).entries(), 1);
+    EXPECT_GT(info.ledgers(i).size(), 0u);
+    EXPECT_GT(info.ledgers(i).closed_at_ns(), 0);
+  }
+}
+
+TEST_F(LedgerLifecycleTest, RetentionTimeKeepsConsumedLedgersUntilTheyAreOldEnough) {
+  BrokerConfig config;
+  config.max_entries_per_ledger = 5;
+  config.retention_bytes = -1;
+  config.retention_ns = 10 * kSec;
+  std::set<std::uint64_t> ledgers = publish_and_consume(config, 3 * kSec);
+  EXPECT_EQ(stored(ledgers), 3u) << "younger than the retention";
+  config.retention_ns = 500 * kMs;
+  ledgers = publish_and_consume(config, 3 * kSec);
+  EXPECT_EQ(stored(ledgers), 1u) << "both closed ledgers are past the retention";
+}
+
+// The size limit deletes the oldest consumed ledgers only while the topic without them
+// would still be over it: with room for all but the first, the first alone goes.
+TEST_F(LedgerLifecycleTest, RetentionSizeDeletesTheOldestWhileTheTopicIsOverIt) {
+  BrokerConfig config;
+  config.max_entries_per_ledger = 5;
+  config.retention_ns = -1;
+  config.retention_bytes = -1;
+  std::set<std::uint64_t> ledgers = publish_and_consume(config, 3 * kSec);
+  ASSERT_EQ(stored(ledgers), 3u);
+  const ManagedLedgerInfo info = listed();
+  ASSERT_EQ(info.ledgers_size(), 3);
+  const std::uint64_t first = info.ledgers(0).size();
+  const std::uint64_t second = info.ledgers(1).size();
+  ASSERT_GT(first, 0u);
+  ASSERT_GT(second, 0u);
+  // The current ledger's two entries count too: each is a few bytes over a fifth of
+  // `second`, so room for three fifths more keeps the second ledger and not the first.
+  config.retention_bytes = static_cast<std::int64_t>(second + second / 5 * 3);
+  ledgers = publish_and_consume(config, 3 * kSec);
+  EXPECT_EQ(stored(ledgers), 2u) << "first " << first << " B, second " << second << " B";
+  config.retention_bytes = static_cast<std::int64_t>(second / 5 * 2 - 1);
+  ledgers = publish_and_consume(config, 3 * kSec);
+  EXPECT_EQ(stored(ledgers), 1u);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ constexpr std::uint64_t kGoldenTraceHash = 0x6abb1c49671f116aULL;
 // ledger clients with a handover and a fencing recovery) under the same guard.
 constexpr std::uint64_t kGoldenLedgerTraceHash = 0x079b8bc40856f771ULL;
 // zombie-broker-gc-pause.safe, seed 1: brokers, clients, cursors and deduplication.
-constexpr std::uint64_t kGoldenBrokerTraceHash = 0x6c36e09897d6b695ULL;
+constexpr std::uint64_t kGoldenBrokerTraceHash = 0x574eadec505bb09eULL;
 
 ScenarioConfig basic() {
   const auto r = load_scenario(std::string(STREAMLAB_SCENARIOS) + "/counter-basic.textproto");

@@ -54,7 +54,9 @@ TEST(ScenarioLoader, PulsarScenarioLoadsWithPulsarDefaults) {
   EXPECT_EQ(b.dedup_snapshot_interval, 1000u);
   EXPECT_EQ(b.max_entries_per_ledger, 50'000u);
   EXPECT_EQ(b.max_ledger_age_ns, 4LL * 3600 * 1'000'000'000);
+  EXPECT_EQ(b.max_ledger_bytes, 2048ULL << 20);
   EXPECT_EQ(b.retention_ns, 0);
+  EXPECT_EQ(b.retention_bytes, 0);
   EXPECT_EQ(b.max_unacked_ranges_to_persist, 1000u);
   EXPECT_EQ(b.keepalive_ns, 30'000'000'000);
   EXPECT_EQ(b.partitioned_topics, (std::map<std::string, std::uint32_t>{{"orders", 2}}));
@@ -119,7 +121,8 @@ TEST(ScenarioLoader, PulsarKnobsOverrideTheDefaults) {
       "bookies: [\"bk1\", \"bk2\", \"bk3\"] ensemble: 3 ack_quorum: 1 recovery_fencing: false "
       "journal_sync_data: false }\n"
       "    dedup: false dedup_snapshot_interval: 50 max_entries_per_ledger: 10\n"
-      "    max_ledger_age: \"30s\" retention: \"1m\" max_unacked_ranges_to_persist: 7\n"
+      "    max_ledger_age: \"30s\" retention: \"1m\" retention_size: \"-1\"\n"
+      "    max_ledger_size: \"64MiB\" max_unacked_ranges_to_persist: 7\n"
       "    keepalive: \"5s\" operation_timeout: \"2s\"");
   text =
       replace(text, "producer { node: \"c1\" topic: \"orders\" rate: \"100/s\" }",
@@ -149,6 +152,8 @@ TEST(ScenarioLoader, PulsarKnobsOverrideTheDefaults) {
   EXPECT_EQ(b.max_entries_per_ledger, 10u);
   EXPECT_EQ(b.max_ledger_age_ns, 30'000'000'000);
   EXPECT_EQ(b.retention_ns, 60'000'000'000);
+  EXPECT_EQ(b.retention_bytes, -1);
+  EXPECT_EQ(b.max_ledger_bytes, 64ULL << 20);
   EXPECT_EQ(b.max_unacked_ranges_to_persist, 7u);
   EXPECT_EQ(b.keepalive_ns, 5'000'000'000);
   EXPECT_EQ(c.pulsar.client.keepalive_ns, 5'000'000'000);
@@ -264,6 +269,28 @@ TEST(ScenarioLoader, PulsarConflictingSubscriptionTypesAreRejected) {
   ASSERT_EQ(r.value().queue_clients.size(), 2u);
   ASSERT_EQ(r.value().queue_clients[1].config.consumers.size(), 2u);
   EXPECT_EQ(r.value().queue_clients[1].config.consumers[1].consumer.name, "c2-c1");
+}
+
+// Pulsar deletes a consumed ledger once it is past either limit, so a limit of 0 beside
+// a set one would make the set one meaningless: "-1" is how a limit is switched off.
+TEST(ScenarioLoader, PulsarRetentionNeedsBothLimitsOrNeither) {
+  const std::string brokers = "brokers: [\"br1\", \"br2\"]";
+  const auto with = [&](const std::string& knobs) {
+    return replace(kPulsar, brokers, brokers + " " + knobs);
+  };
+  expect_errors({
+      {with("retention: \"1h\""),
+       "s.textproto:10: retention: with retention_size 0, consumed ledgers go at once whatever "
+       "this says; set retention_size too (\"-1\": no limit of that kind)"},
+      {with("retention_size: \"1GiB\""), "s.textproto:10: retention_size: with retention 0"},
+      {with("retention: \"1h\" retention_size: \"-2\""), "s.textproto:10: retention_size: "},
+      {with("retention: \"-1h\" retention_size: \"1GB\""), "s.textproto:10: retention: "},
+      {with("max_ledger_size: \"0B\""), "s.textproto:10: max_ledger_size must be > 0"},
+  });
+  const auto r = parse_scenario(with("retention: \"-1\" retention_size: \"10GiB\""), "s.textproto");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r.value().pulsar.broker.retention_ns, -1);
+  EXPECT_EQ(r.value().pulsar.broker.retention_bytes, 10LL << 30);
 }
 
 TEST(ScenarioLoader, PulsarNodeUsedTwiceIsRejected) {
