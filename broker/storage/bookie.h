@@ -26,8 +26,8 @@
 // before the listing starts, so one created meanwhile is listed) is read once more by
 // key, and only a NO_KEY answer drops it from the index (verifyMetadataOnGc, the guard of
 // apache/bookkeeper PR #4607). An entry log left holding no live ledger is deleted. Then
-// at most one entry log whose live share is under compaction_threshold is compacted: its
-// records the index still points to (and the fences of live ledgers) go through the write
+// every entry log whose live share is under compaction_threshold is compacted, one after
+// another, the least live first: its records the index still points to (and the fences of live ledgers) go through the write
 // cache into the current entry log, and the old log is deleted only once that flush is
 // durable and the index points at the copies (apache/bookkeeper #1534 deleted first).
 //
@@ -285,6 +285,7 @@ class Bookie final : public Node {
   std::map<std::uint32_t, EntryLogUsage> entry_logs_;
   bool collecting_ = false;        // A pass is under way (one at a time).
   std::uint32_t verifying_ = 0;    // Its key reads not yet answered.
+  std::set<std::uint32_t> compaction_tried_;  // Entry logs this pass compacted or put off.
 };
 
 }  // namespace streamlab::storage

@@ -1,6 +1,6 @@
 // The bookie's garbage collection and compaction (bookie.h): ledgers gone from the
-// metadata store leave the index, entry logs without a live ledger are deleted, and a
-// mostly dead entry log is rewritten into the current one.
+// metadata store leave the index, entry logs without a live ledger are deleted, and the
+// mostly dead entry logs are rewritten into the current one.
 
 #include <algorithm>
 #include <iterator>
@@ -31,6 +31,7 @@ void Bookie::collect_garbage() {
   }
   if (state_ != State::serving || collecting_ || !metadata_->has_session()) return;
   collecting_ = true;
+  compaction_tried_.clear();
   // The ledgers held before the listing starts: each was created in the store before its
   // first record reached this bookie, so a listing that lacks it saw it deleted.
   std::vector<std::uint64_t> held;
@@ -98,14 +99,19 @@ void Bookie::drop_dead_entry_logs() {
   }
 }
 
-// The entry log with the smallest live share under the threshold, if any: its records
-// the index points to, and the fence records of ledgers still held, go to the write
-// cache; cache_synced deletes the log once they are durable elsewhere.
+// The entry log with the smallest live share under the threshold not tried yet in this
+// pass, if any: its records the index points to, and the fence records of ledgers still
+// held, go to the write cache; cache_synced deletes the log once they are durable
+// elsewhere. Then the next, until none is left (BookKeeper's doCompactEntryLogs): one
+// log a pass would fall behind a bookie that fills logs faster than the passes come.
 void Bookie::compact_one() {
   std::optional<std::uint32_t> chosen;
   double lowest = config_.compaction_threshold;
   for (const auto& [id, usage] : entry_logs_) {
-    if (id == entry_log_id_ || usage.compacting || usage.bytes == 0) continue;
+    if (id == entry_log_id_ || usage.compacting || usage.bytes == 0 ||
+        compaction_tried_.contains(id)) {
+      continue;
+    }
     std::uint64_t live = 0;
     for (const auto& [ledger, bytes] : usage.by_ledger) live += bytes;
     const double share = static_cast<double>(live) / static_cast<double>(usage.bytes);
@@ -119,6 +125,7 @@ void Bookie::compact_one() {
     return;
   }
   entry_logs_[*chosen].compacting = true;
+  compaction_tried_.insert(*chosen);
   rt_.disk_read(entry_log_file(*chosen), 0, kWholeFile,
                 [this, id = *chosen, epoch = epoch_](IoStatus s, std::span<const std::uint8_t> bytes) {
                   if (epoch == epoch_) compaction_read(id, s, bytes);
@@ -164,7 +171,7 @@ void Bookie::compaction_read(std::uint32_t entry_log, IoStatus status,
   if (log.damaged_bytes > 0 || found != indexed) {
     rt_.note("compaction of " + entry_log_file(entry_log) + " put off: the read was damaged");
     usage->second.compacting = false;
-    gc_done();
+    compact_one();
     return;
   }
   std::uint64_t copied = 0;
@@ -181,7 +188,7 @@ void Bookie::compaction_read(std::uint32_t entry_log, IoStatus status,
     cache_.compacted.push_back(entry_log);
     schedule_cache_flush();
   }
-  gc_done();
+  compact_one();
 }
 
 void Bookie::gc_done() { collecting_ = false; }

@@ -127,6 +127,16 @@ RunResult ScenarioSession::finish() {
       std::count_if(log.begin(), log.end(), [](const sim::FaultLogEntry& e) { return !e.lifted; }));
   result.check.metrics["messages_dropped"] =
       static_cast<double>(world_->network().stats().messages_dropped);
+  // What the disks hold at the end (their files' sizes): whether retention, rotation and
+  // garbage collection keep a long run's storage bounded.
+  std::uint64_t disk_used = 0;
+  std::uint64_t disk_used_max = 0;
+  for (std::uint32_t node = 0; node < world_->node_count(); ++node) {
+    disk_used += world_->disk(node).used_bytes();
+    disk_used_max = std::max(disk_used_max, world_->disk(node).used_bytes());
+  }
+  result.check.metrics["disk_used_bytes_end"] = static_cast<double>(disk_used);
+  result.check.metrics["disk_used_bytes_end_max_node"] = static_cast<double>(disk_used_max);
   if (options_.keep_history) system_->take_history(result.history);
   result.trace_hash = world_->kernel().trace_hash();
   result.sim_time_ns = now();

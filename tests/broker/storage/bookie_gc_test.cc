@@ -139,6 +139,30 @@ TEST_F(BookieGcTest, CompactionRewritesHalfDeadEntryLogs) {
   EXPECT_EQ(entries_of(read_bookie_files(copies), doomed_), 0u);
 }
 
+// A pass compacts every entry log under the threshold, not one: a bookie that fills logs
+// faster than passes come would otherwise fall further behind with each pass.
+TEST_F(BookieGcTest, OnePassCompactsEveryEntryLogUnderTheThreshold) {
+  write_two_ledgers(/*interleaved=*/true, /*compaction_threshold=*/0.6);
+  const NodeId bookie = cluster_->bookies()[1];
+  const std::set<std::uint64_t> before_ids = [&] {
+    std::set<std::uint64_t> ids;
+    for (const std::string& name : entry_logs(cluster_->world(), bookie)) {
+      ids.insert(*entry_log_id_of(name));
+    }
+    return ids;
+  }();
+  ASSERT_GT(before_ids.size(), 5u);
+  delete_doomed();
+  // The first tick opened the session long ago: the next pass lists, drops and compacts.
+  cluster_->run_for(kGcInterval + 500 * kMs);
+  std::size_t survivors = 0;
+  for (const std::string& name : entry_logs(cluster_->world(), bookie)) {
+    survivors += before_ids.contains(*entry_log_id_of(name)) ? 1 : 0;
+  }
+  EXPECT_LE(survivors, 1u) << "of " << before_ids.size() << " entry logs";
+  EXPECT_EQ(entries_of(cluster_->journal(bookie), kept_), static_cast<std::size_t>(kEntries));
+}
+
 // A bit flipped in every read of an entry log being compacted hides a record: the pass is
 // put off rather than deleting a log the index still points into, and once reads are
 // clean again the log is compacted and the live ledger is whole.
