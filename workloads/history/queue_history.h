@@ -13,6 +13,7 @@
 #include <string>
 
 #include "workloads/history/history.h"
+#include "workloads/history/name.h"
 
 namespace streamlab::workloads {
 
@@ -23,21 +24,23 @@ struct QueueOp {
   std::uint32_t process = 0;  // The client node.
   OpType type = OpType::invoke;
   QueueOpKind kind = QueueOpKind::send;
-  std::string producer;  // The producer's name (poll: the message's producer).
+  Name producer;          // The producer's name (poll: the message's producer).
   std::uint64_t seq = 0;  // The producer's sequence number for the message.
-  std::string topic;      // The topic as configured (not the partition's name).
+  Name topic;             // The topic as configured (not the partition's name).
   std::uint32_t partition = 0;
-  std::string subscription;  // poll and ack.
-  std::string key;
+  Name subscription;  // poll and ack.
+  Name key;
   // send ok, poll and ack: where the message is stored.
   std::uint64_t ledger_id = 0;
   std::int64_t entry_id = -1;
   std::int32_t batch_index = -1;
-  std::string broker;              // send ok: the broker that acknowledged it.
+  Name broker;                         // send ok: the broker that acknowledged it.
   std::uint32_t redelivery_count = 0;  // poll.
-  std::string error;                   // fail / info: why.
-  std::string txn;  // send / ack inside a transaction, commit / abort: "<most>:<least>".
+  Name error;                          // fail / info: why.
+  Name txn;  // send / ack inside a transaction, commit / abort: "<most>:<least>".
 };
+// Millions of ops make a long run's history: names are interned to keep each op small.
+static_assert(sizeof(QueueOp) <= 88);
 
 using QueueHistory = HistoryOf<QueueOp>;
 

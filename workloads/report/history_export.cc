@@ -48,7 +48,7 @@ std::string edn_tail(const std::string& error) {
 std::string queue_key(const workloads::ScenarioConfig& config, const QueueOp& op) {
   const auto it = config.pulsar.topics.find(op.topic);
   const bool partitioned = it != config.pulsar.topics.end() && it->second > 0;
-  return partitioned ? pulsar::partition_name(op.topic, op.partition) : op.topic;
+  return partitioned ? pulsar::partition_name(op.topic, op.partition) : op.topic.str();
 }
 
 std::string queue_edn(const workloads::ScenarioConfig& config, const QueueOp& op) {
@@ -60,7 +60,7 @@ std::string queue_edn(const workloads::ScenarioConfig& config, const QueueOp& op
   // A send is routed to its partition only when acknowledged: until then its key is the
   // topic, as the producer named it.
   const std::string key = edn_string(op.kind == QueueOpKind::send && op.type != OpType::ok
-                                         ? op.topic
+                                         ? op.topic.str()
                                          : queue_key(config, op));
   std::string out;
   switch (op.kind) {
