@@ -73,7 +73,8 @@ std::uint64_t& SimDisk::queued_size(std::string_view file) {
   return it->second;
 }
 
-std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns, std::int64_t ready_ns) {
+std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns, std::int64_t ready_ns,
+                               std::span<const std::uint8_t> bytes) {
   std::uint32_t index;
   if (!free_ops_.empty()) {
     index = free_ops_.back();
@@ -82,7 +83,12 @@ std::uint32_t SimDisk::enqueue(PendingOp op, std::int64_t service_ns, std::int64
     index = static_cast<std::uint32_t>(ops_.size());
     ops_.emplace_back();
   }
+  // The slot keeps its buffer from op to op: a fresh one per write was an allocation, and
+  // for a large write fresh pages from the kernel, each time (a tenth of a broker run).
+  std::vector<std::uint8_t> buffer = std::move(ops_[index].bytes);
   ops_[index] = std::move(op);
+  buffer.assign(bytes.begin(), bytes.end());
+  ops_[index].bytes = std::move(buffer);
   ops_[index].issued_ns = kernel_.now();
   service_ns *= faults_.slowdown_factor;
   Device& device = devices_[device_of(ops_[index].file)];
@@ -113,13 +119,12 @@ void SimDisk::write(std::string_view file, std::uint64_t offset,
   op.kind = OpKind::write;
   op.file = file;
   op.offset = offset;
-  op.bytes.assign(bytes.begin(), bytes.end());
   op.io_done = std::move(done);
   std::uint64_t& size = queued_size(file);
   size = std::max<std::uint64_t>(size, offset + bytes.size());
   const Device& device = devices_[device_of(file)];
   enqueue(std::move(op), transfer_ns(device, bytes.size(), device.profile.write_bytes_per_s),
-          ready_ns);
+          ready_ns, bytes);
 }
 
 void SimDisk::fsync(std::string_view file, IoCallback done, std::int64_t ready_ns) {

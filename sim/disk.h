@@ -142,7 +142,9 @@ class SimDisk {
   std::size_t device_of(std::string_view file) const;
   File& file_of(std::string_view name);
   void forget_old(File& file);
-  std::uint32_t enqueue(PendingOp op, std::int64_t service_ns, std::int64_t ready_ns);
+  // `bytes`: a write's, copied into the slot's own buffer.
+  std::uint32_t enqueue(PendingOp op, std::int64_t service_ns, std::int64_t ready_ns,
+                        std::span<const std::uint8_t> bytes = {});
   std::uint64_t& queued_size(std::string_view file);
   void complete(std::uint32_t op_index);
   void release(std::uint32_t op_index);
