@@ -13,8 +13,9 @@ namespace {
 
 constexpr const char* kListUsage = R"(usage: streamlab list
 
-Lists the scenarios shipped in workloads/scenarios/ (or $STREAMLAB_SCENARIO_DIR) with
-their names and descriptions. A scenario that does not load is listed with its error.
+Lists the scenarios shipped in workloads/scenarios/ (or $STREAMLAB_SCENARIO_DIR) and its
+folders (long/: runs of an hour or more) with their names and descriptions. A scenario
+that does not load is listed with its error.
 )";
 
 }  // namespace
@@ -31,7 +32,7 @@ int cmd_list(int argc, char** argv) {
   const std::filesystem::path dir = scenario_dir();
   std::error_code ec;
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
     if (entry.path().extension() == ".textproto") files.push_back(entry.path());
   }
   if (ec) {
@@ -46,11 +47,12 @@ int cmd_list(int argc, char** argv) {
     const auto config = workloads::load_scenario(file.string());
     if (!config) {
       ++broken;
-      std::printf("  %-44s  DOES NOT LOAD: %s\n", file.filename().c_str(),
+      std::printf("  %-44s  DOES NOT LOAD: %s\n", file.lexically_relative(dir).c_str(),
                   config.error().c_str());
       continue;
     }
-    std::printf("  %-44s  %s\n", file.filename().c_str(), config.value().description.c_str());
+    std::printf("  %-44s  %s\n", file.lexically_relative(dir).c_str(),
+                config.value().description.c_str());
   }
   return broken == 0 ? kExitOk : kExitBadInput;
 }

@@ -137,6 +137,7 @@ TEST(Cli, ListShowsShippedScenarios) {
   EXPECT_EQ(o.exit_code, 0) << o.out;
   EXPECT_NE(o.out.find("counter-basic.textproto"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("counter-no-fsync-power-loss.unsafe.textproto"), std::string::npos);
+  EXPECT_NE(o.out.find("long/broker-long.textproto"), std::string::npos) << o.out;
 }
 
 TEST(Cli, ExploreListsFailingSeedsWithReproduceCommands) {
