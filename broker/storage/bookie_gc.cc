@@ -152,7 +152,6 @@ void Bookie::compaction_read(std::uint32_t entry_log, IoStatus status,
     Location at;
   };
   std::vector<Live> live;
-  std::size_t found = 0;
   const FramedLog log =
       replay_records(bytes, 0, record_, [&](const FramedRecord& framed, const JournalRecord& r) {
         const Location at{framed.offset, kRecordHeaderBytes + framed.body.size(), entry_log, true};
@@ -165,10 +164,11 @@ void Bookie::compaction_read(std::uint32_t entry_log, IoStatus status,
         }
         const auto it = index_.find({r.ledger_id(), r.entry_id()});
         if (it == index_.end() || it->second != at) return;
-        ++found;
         live.push_back({r.ledger_id(), r.entry_id(), at});
       });
-  if (log.damaged_bytes > 0 || found != indexed) {
+  const auto found =
+      std::count_if(live.begin(), live.end(), [](const Live& l) { return l.entry >= 0; });
+  if (log.damaged_bytes > 0 || static_cast<std::size_t>(found) != indexed) {
     rt_.note("compaction of " + entry_log_file(entry_log) + " put off: the read was damaged");
     usage->second.compacting = false;
     compact_one();
